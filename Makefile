@@ -1,0 +1,71 @@
+# orgops: `make demo` runs the main job on an emulated organization, `make test` runs every test.
+# Both create their own virtualenvs. Only `fmt` writes files; `lint` is read-only.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV ?= .venv
+TOOLS ?= .venv-tools
+PY := $(VENV)/bin/python
+ARGS ?=
+TF_DIR ?= terraform
+
+.PHONY: help venv tools test lint fmt package demo bench emulator plan apply validate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("orgops needs Python 3.11+, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# checkov pins an old boto3, so the static-analysis tools live in their own virtualenv.
+$(TOOLS)/.installed: tools-requirements.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r tools-requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed ## create the project virtualenv (.venv)
+
+tools: $(TOOLS)/.installed ## create the tools virtualenv (.venv-tools: checkov, terraform fmt, provider schema)
+
+test: $(VENV)/.installed $(TOOLS)/.installed package ## run every test (unit, handlers, e2e, terraform)
+	ORGOPS_TOOLS_VENV=$(TOOLS) $(PY) -m pytest $(ARGS)
+
+lint: $(VENV)/.installed $(TOOLS)/.installed ## ruff check, ruff format --check, terraform fmt -check (read-only)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(TOOLS)/bin/terraform fmt -check -recursive modules terraform
+
+fmt: $(VENV)/.installed $(TOOLS)/.installed ## format Python and Terraform in place
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	$(TOOLS)/bin/terraform fmt -recursive modules terraform
+
+package: $(VENV)/.installed ## build dist/orgops.zip (reproducible)
+	$(PY) build.py
+
+demo: $(VENV)/.installed ## run every operation on an emulated organization; reports in ./reports
+	$(PY) -m orgops.demo
+
+emulator: $(VENV)/.installed ## serve the emulated AWS endpoint with orgops deployed (Ctrl-C stops)
+	$(VENV)/bin/orgops emulator $(ARGS)
+
+bench: $(VENV)/.installed ## payload, history, cost and wall-time benchmark -> benchmarks/results.md
+	$(PY) -m benchmarks.bench $(ARGS)
+
+plan: package ## terraform plan (needs the AWS provider and credentials)
+	cd $(TF_DIR) && terraform init && terraform plan $(ARGS)
+
+apply: package ## terraform apply (needs the AWS provider and credentials)
+	cd $(TF_DIR) && terraform init && terraform apply $(ARGS)
+
+validate: ## terraform validate (needs the AWS provider: not possible offline)
+	cd $(TF_DIR) && terraform init -backend=false && terraform validate
+
+clean: ## remove virtualenvs, build output and reports
+	rm -rf $(VENV) $(TOOLS) dist reports .pytest_cache .ruff_cache

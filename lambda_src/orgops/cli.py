@@ -1,0 +1,70 @@
+"""The ``orgops`` command. Subcommands register themselves in ``build_parser``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from orgops import operations
+from orgops.errors import OrgopsError
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    ops = [operations.REGISTRY[name].describe() for name in sorted(operations.REGISTRY)]
+    if args.output == "json":
+        print(json.dumps(ops, indent=2))
+        return 0
+    width = max(len(o["name"]) for o in ops)
+    print(f"{'OPERATION':<{width}}  {'ROLE':<8}  {'SCOPE':<8}  DESCRIPTION")
+    for o in ops:
+        print(f"{o['name']:<{width}}  {o['role']:<8}  {o['scope']:<8}  {o['description']}")
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    op = operations.get(args.operation).describe()
+    if args.output == "json":
+        print(json.dumps(op, indent=2))
+        return 0
+    print(f"{op['name']}: {op['description']}")
+    print(f"  role: {op['role']}   scope: {op['scope']}   changes resources: {'yes' if op['mutating'] else 'no'}")
+    print(f"  columns: {', '.join(op['columns'])}")
+    print("  params:" if op["params"] else "  params: none")
+    for p in op["params"]:
+        default = "required" if p.get("required") else f"default {json.dumps(p.get('default'))}"
+        print(f"    {p['name']} ({p['type']}, {default}): {p['description']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="orgops",
+        description="Run operation scripts across every account and region of an AWS Organization.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("list", help="list the operations with their role and scope")
+    p.add_argument("--output", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("describe", help="an operation's role, scope, columns and parameters")
+    p.add_argument("operation")
+    p.add_argument("--output", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_describe)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        args = parser.parse_args(["list"])
+    try:
+        return int(args.func(args))
+    except OrgopsError as exc:
+        print(f"orgops: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

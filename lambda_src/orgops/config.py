@@ -1,0 +1,95 @@
+"""Settings each Lambda reads from its environment.
+
+Terraform sets exactly these variables on each function (``modules/platform`` and
+``modules/operation``); the emulator passes the same names, and a parity test checks both.
+No secret is ever read from the environment: the Slack webhook URL lives in SSM Parameter Store
+(SecureString) or Secrets Manager, and only its name is here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from orgops.errors import ConfigurationError
+
+# The variable names each function gets, by function kind. The parity test compares these with
+# the ``environment { variables = {...} }`` blocks of the Terraform modules.
+FANOUT_ENV = (
+    "ORGOPS_DATA_BUCKET",
+    "ORGOPS_STATUS_TABLE",
+    "ORGOPS_ORG_ROLE_ARN",
+    "ORGOPS_RESULT_TTL_DAYS",
+)
+WORKER_ENV = ("ORGOPS_OPERATION", "ORGOPS_MEMBER_ROLE_NAME", "ORGOPS_DATA_BUCKET")
+REPORT_ENV = (
+    "ORGOPS_DATA_BUCKET",
+    "ORGOPS_STATUS_TABLE",
+    "ORGOPS_TOPIC_ARN",
+    "ORGOPS_SLACK_WEBHOOK_PARAMETER",
+)
+
+DEFAULT_RESULT_TTL_DAYS = 30
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "")
+    if not value:
+        raise ConfigurationError(
+            f"environment variable {name} is not set; deploy the function with Terraform "
+            "(modules/platform, modules/operation) or set it for local runs"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class FanoutSettings:
+    data_bucket: str
+    status_table: str
+    org_role_arn: str | None
+    result_ttl_days: int = DEFAULT_RESULT_TTL_DAYS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> FanoutSettings:
+        env = os.environ if env is None else env
+        return cls(
+            data_bucket=_required(env, "ORGOPS_DATA_BUCKET"),
+            status_table=_required(env, "ORGOPS_STATUS_TABLE"),
+            org_role_arn=env.get("ORGOPS_ORG_ROLE_ARN") or None,
+            result_ttl_days=int(env.get("ORGOPS_RESULT_TTL_DAYS") or DEFAULT_RESULT_TTL_DAYS),
+        )
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    operation: str
+    member_role_name: str
+    data_bucket: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
+        env = os.environ if env is None else env
+        return cls(
+            operation=_required(env, "ORGOPS_OPERATION"),
+            member_role_name=_required(env, "ORGOPS_MEMBER_ROLE_NAME"),
+            data_bucket=_required(env, "ORGOPS_DATA_BUCKET"),
+        )
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    data_bucket: str
+    status_table: str
+    topic_arn: str | None = None
+    slack_webhook_parameter: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReportSettings:
+        env = os.environ if env is None else env
+        return cls(
+            data_bucket=_required(env, "ORGOPS_DATA_BUCKET"),
+            status_table=_required(env, "ORGOPS_STATUS_TABLE"),
+            topic_arn=env.get("ORGOPS_TOPIC_ARN") or None,
+            slack_webhook_parameter=env.get("ORGOPS_SLACK_WEBHOOK_PARAMETER") or None,
+        )

@@ -1,0 +1,118 @@
+"""Fanout: validate the execution input, list and filter the organization, emit the targets.
+
+Event (built by the state machine's first task):
+    {"Input": <execution input>, "Operation": "public-ips", "DefaultRegions": "eu-west-1,us-east-1",
+     "DistributedThreshold": 1000, "BatchSize": 20, "ExecutionId": <execution ARN>}
+Output: the common parameters once, and either the targets inline (``AccountRegions``) or, above
+the threshold, a pointer to batches of targets in S3 for the distributed Map.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+
+from orgops import operations, org, store, targets
+from orgops.config import FanoutSettings
+from orgops.errors import InvalidInput
+from orgops.operations.base import Operation
+from orgops.sessions import client, new_session
+
+INLINE = "INLINE"
+DISTRIBUTED = "DISTRIBUTED"
+DAY = 86_400
+
+
+def _int_setting(event: Mapping[str, Any], key: str, default: int) -> int:
+    value = event.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(key, f"must be a positive integer (a Terraform setting), got {value!r}")
+    return value
+
+
+def validate(event: Mapping[str, Any]) -> tuple[Operation, targets.ExecutionInput, dict[str, Any]]:
+    """Everything that can be checked without AWS: operation, input, the operation's Params."""
+    operation = operations.get(str(event.get("Operation", "")))
+    execution_input = targets.parse_input(event.get("Input"))
+    params = operation.validate_params(execution_input.params)
+    return operation, execution_input, params
+
+
+def regions_chooser(
+    operation: Operation,
+    execution_input: targets.ExecutionInput,
+    default_regions: str,
+    mgmt: boto3.Session,
+    accounts: list[org.Account],
+) -> tuple[Any, list[str]]:
+    """``(regions_for(account), skipped_regions)`` for the plan."""
+    if operation.scope == "global":
+        home = [operation.home_region]
+        return (lambda _a: home), home
+    if execution_input.all_regions:
+        active = [a.id for a in accounts if a.status == "ACTIVE"]
+        enabled = org.enabled_regions(mgmt, active)
+        return (lambda a: enabled[a.id]), [targets.ALL_REGIONS]
+    regions = list(execution_input.regions or targets.parse_default_regions(default_regions))
+    return (lambda _a: regions), regions
+
+
+def fanout(
+    event: Mapping[str, Any], settings: FanoutSettings, session: boto3.Session, now: float | None = None
+) -> dict[str, Any]:
+    operation, execution_input, params = validate(event)
+    threshold = _int_setting(event, "DistributedThreshold", 1000)
+    batch_size = _int_setting(event, "BatchSize", 20)
+    execution_arn = str(event["ExecutionId"])
+    execution = store.ExecutionRef.parse(execution_arn)
+
+    mgmt = org.management_session(session, settings.org_role_arn)
+    selection = execution_input.accounts
+    accounts = org.load_accounts(
+        mgmt, with_parents=targets.needs_parents(selection), with_tags=targets.needs_tags(selection)
+    )
+    targets.check_known_accounts(accounts, selection)
+    regions_for, skipped_regions = regions_chooser(
+        operation, execution_input, str(event.get("DefaultRegions", "")), mgmt, accounts
+    )
+    plan = targets.plan_targets(accounts, selection, regions_for, skipped_regions)
+
+    expires_at = int((time.time() if now is None else now) + settings.result_ttl_days * DAY)
+    if plan.skipped:
+        store.batch_write(
+            client(session, "dynamodb"),
+            settings.status_table,
+            store.skipped_items(execution_arn, plan.skipped, "AccountNotActive", expires_at),
+        )
+
+    result: dict[str, Any] = {
+        "Operation": operation.name,
+        "ExecutionId": execution_arn,
+        "TargetCount": len(plan.targets),
+        "Skipped": len(plan.skipped),
+        "Common": {
+            "Operation": operation.name,
+            "Params": params,
+            "DryRun": execution_input.dry_run,
+            "ExpiresAt": expires_at,
+        },
+        "Mode": INLINE,
+        "AccountRegions": [t.as_item() for t in plan.targets],
+        "Batches": None,
+    }
+    if len(plan.targets) > threshold:
+        key = store.targets_key(execution)
+        body = json.dumps([{"Targets": b} for b in targets.batches(plan.targets, batch_size)]).encode()
+        client(session, "s3").put_object(
+            Bucket=settings.data_bucket, Key=key, Body=body, ContentType="application/json"
+        )
+        result.update(Mode=DISTRIBUTED, AccountRegions=[], Batches={"Bucket": settings.data_bucket, "Key": key})
+    return result
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return fanout(event, FanoutSettings.from_env(), new_session())

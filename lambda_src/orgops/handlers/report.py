@@ -1,0 +1,70 @@
+"""Report: the execution's rows as a CSV in S3, an errors CSV, the summary, notifications.
+
+Event: the fanout's output fields {"Operation", "ExecutionId"}. Output (the execution's output):
+{"Operation", "Targets", "Succeeded", "Failed", "Skipped", "Rows", "ReportUri", "ErrorsUri"}.
+Running it twice for one execution writes the same objects again: it only reads the store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+
+from orgops import operations, report, store
+from orgops.config import ReportSettings
+from orgops.sessions import client, new_session
+
+
+def build_report(
+    event: Mapping[str, Any],
+    settings: ReportSettings,
+    session: boto3.Session,
+    poster: report.Poster = report.post_json,
+) -> dict[str, Any]:
+    operation = operations.get(str(event["Operation"]))
+    execution = store.ExecutionRef.parse(str(event["ExecutionId"]))
+    s3 = client(session, "s3")
+    ddb = client(session, "dynamodb")
+    keys = store.report_keys(operation.name, execution)
+    bucket = settings.data_bucket
+
+    counts = report.tally(store.iter_statuses(ddb, settings.status_table, execution.arn))
+    rows = report.write_csv(
+        s3,
+        bucket,
+        keys["report"],
+        operation.report_columns,
+        report.report_rows(s3, bucket, execution, counts.with_rows),
+    )
+    errors_uri = None
+    if counts.failures:
+        report.write_csv(s3, bucket, keys["errors"], report.ERROR_COLUMNS, counts.failures)
+        errors_uri = f"s3://{bucket}/{keys['errors']}"
+    summary = {
+        "Operation": operation.name,
+        "Targets": counts.targets,
+        "Succeeded": counts.succeeded,
+        "Failed": counts.failed,
+        "Skipped": counts.skipped,
+        "Rows": rows,
+        "ReportUri": f"s3://{bucket}/{keys['report']}",
+        "ErrorsUri": errors_uri,
+    }
+    s3.put_object(
+        Bucket=bucket,
+        Key=keys["summary"],
+        Body=json.dumps({**summary, "ExecutionId": execution.arn}, indent=2).encode(),
+        ContentType="application/json",
+    )
+    if settings.topic_arn:
+        report.publish_sns(client(session, "sns"), settings.topic_arn, summary)
+    if settings.slack_webhook_parameter:
+        report.post_slack(report.slack_webhook_url(session, settings.slack_webhook_parameter), summary, poster)
+    return summary
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return build_report(event, ReportSettings.from_env(), new_session())

@@ -1,0 +1,79 @@
+"""Worker: run one operation for one target, store its rows, return a small status.
+
+Event (the Map's ItemSelector): {"Target": {"AccountId", "AccountName", "Region"},
+"Common": {"Operation", "Params", "DryRun", "ExpiresAt"}, "ExecutionId": <execution ARN>}.
+Output: {"AccountId", "AccountName", "Region", "Status", "Rows", "ErrorCode", "ErrorMessage"}
+(never the rows). Expected failures (the role cannot be assumed, an AWS error the operation did
+not handle) are returned as FAILED; a bug raises, and the state machine's Catch records it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from orgops import operations, store
+from orgops.config import WorkerSettings
+from orgops.errors import OrgopsError
+from orgops.operations.base import TARGET_COLUMNS
+from orgops.sessions import RoleSessions, client, new_session
+from orgops.targets import Target
+
+# Codes that mean "this region is not enabled for this account": the target is skipped.
+REGION_NOT_ENABLED = frozenset({"OptInRequired"})
+MAX_MESSAGE = 1000
+
+
+def status(target: Target, state: str, rows: int = 0, code: str = "", message: str = "") -> dict[str, Any]:
+    return {
+        **target.as_item(),
+        "Status": state,
+        "Rows": rows,
+        "ErrorCode": code,
+        "ErrorMessage": message[:MAX_MESSAGE],
+    }
+
+
+def run_target(
+    event: Mapping[str, Any], settings: WorkerSettings, member_session: boto3.Session, base: boto3.Session
+) -> dict[str, Any]:
+    """Run the operation in ``member_session`` and store the rows; returns the status."""
+    target = Target.from_item(event["Target"])
+    common = event["Common"]
+    operation = operations.get(settings.operation)
+    execution = store.ExecutionRef.parse(str(event["ExecutionId"]))
+    prefix = [target.account_id, target.account_name, target.region]
+    lines = [
+        prefix + store.format_row(operation.columns, row)
+        for row in operation.run(member_session, target, common.get("Params") or {}, bool(common.get("DryRun", True)))
+    ]
+    assert len(prefix) == len(TARGET_COLUMNS)  # noqa: S101 - the report's first columns
+    store.put_rows(
+        client(base, "s3"), settings.data_bucket, store.rows_key(execution, target), store.encode_rows(lines)
+    )
+    return status(target, store.SUCCEEDED, rows=len(lines))
+
+
+def work(
+    event: Mapping[str, Any], settings: WorkerSettings, base: boto3.Session, sessions: RoleSessions | None = None
+) -> dict[str, Any]:
+    target = Target.from_item(event["Target"])
+    sessions = sessions or RoleSessions(base, settings.member_role_name)
+    try:
+        member = sessions.for_account(target.account_id)
+        return run_target(event, settings, member, base)
+    except OrgopsError as exc:
+        return status(target, store.FAILED, code=exc.code, message=str(exc))
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", "ClientError"))
+        if code in REGION_NOT_ENABLED:
+            return status(target, store.SKIPPED, code="RegionNotEnabled", message=str(err.get("Message", "")))
+        return status(target, store.FAILED, code=code, message=str(err.get("Message", "")))
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return work(event, WorkerSettings.from_env(), new_session())

@@ -1,0 +1,40 @@
+"""The registry of operations, by name.
+
+Adding an operation: write ``orgops/operations/<module>.py`` with an ``OPERATION``, add the
+module to ``MODULES`` below, and add an entry to the Terraform ``operations`` map.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from orgops.errors import UnknownOperation
+from orgops.operations.base import Operation
+
+MODULES = (
+    "unused_ebs_volumes",
+    "public_ips",
+    "securityhub_standards",
+)
+
+
+def _load() -> dict[str, Operation]:
+    registry: dict[str, Operation] = {}
+    for module in MODULES:
+        op: Operation = importlib.import_module(f"orgops.operations.{module}").OPERATION
+        if op.name in registry:
+            raise RuntimeError(f"two operations are named {op.name}")
+        registry[op.name] = op
+    return registry
+
+
+REGISTRY: dict[str, Operation] = _load()
+
+
+def get(name: str) -> Operation:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UnknownOperation(
+            "Operation", f"no operation named {name!r}; known operations: {', '.join(sorted(REGISTRY))}"
+        ) from None

@@ -1,0 +1,175 @@
+"""The operation contract: what every operation declares, and how its Params are validated.
+
+An operation is one module under ``orgops.operations`` with a module-level ``OPERATION``:
+
+    OPERATION = Operation(
+        name="unused-ebs-volumes",
+        description="EBS volumes in state available (attached to nothing).",
+        role="readonly",
+        columns=("volume_id", "size_gib", ...),
+        run=run,                       # (session, target, params, dry_run) -> Iterable[row]
+    )
+
+``run`` gets a ``boto3.Session`` already in the target account (the operation's role), the
+``Target`` (account id, name, region), the validated ``Params`` with defaults filled in, and
+``dry_run``. It returns rows: dicts whose keys are exactly ``columns``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from orgops.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import boto3
+
+    from orgops.targets import Target
+
+Role = Literal["readonly", "admin"]
+Scope = Literal["regional", "global"]
+ParamKind = Literal["string", "integer", "boolean", "string_list", "integer_list", "string_map"]
+Row = dict[str, Any]
+RunFunction = Callable[["boto3.Session", "Target", Mapping[str, Any], bool], Iterable[Row]]
+
+# Columns every report starts with, before the operation's own.
+TARGET_COLUMNS = ("account_id", "account_name", "region")
+# Columns every operation that changes something reports (see ``Operation.mutating``).
+CHANGE_COLUMNS = ("action", "applied")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One entry of an operation's ``Params``."""
+
+    name: str
+    kind: ParamKind
+    description: str
+    default: Any = None
+    required: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    pattern: str | None = None  # for strings and the items of string lists / map values
+    min_items: int = 1  # lists and maps: an empty one is an error unless this is 0
+
+    def validate(self, value: Any) -> Any:
+        where = f"Params.{self.name}"
+        check = _CHECKS[self.kind]
+        return check(self, value, where)
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "type": self.kind, "description": self.description}
+        if self.required:
+            out["required"] = True
+        else:
+            out["default"] = self.default
+        return out
+
+
+def _kind_error(where: str, expected: str, value: Any) -> InvalidInput:
+    return InvalidInput(where, f"must be {expected}, got {type(value).__name__} {value!r}")
+
+
+def _check_string(p: Param, value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise _kind_error(where, "a non-empty string", value)
+    if p.pattern and not re.fullmatch(p.pattern, value):
+        raise InvalidInput(where, f"{value!r} does not match {p.pattern}")
+    return value
+
+
+def _check_integer(p: Param, value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _kind_error(where, "an integer", value)
+    if p.minimum is not None and value < p.minimum:
+        raise InvalidInput(where, f"{value} is below the minimum {p.minimum}")
+    if p.maximum is not None and value > p.maximum:
+        raise InvalidInput(where, f"{value} is above the maximum {p.maximum}")
+    return value
+
+
+def _check_boolean(p: Param, value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _kind_error(where, "true or false", value)
+    return value
+
+
+def _check_list(p: Param, value: Any, where: str, item: Callable[..., Any]) -> list[Any]:
+    if not isinstance(value, list):
+        raise _kind_error(where, "a list", value)
+    if len(value) < p.min_items:
+        raise InvalidInput(where, f"is empty; give at least {p.min_items} item(s) or omit it")
+    return [item(p, v, f"{where}[{i}]") for i, v in enumerate(value)]
+
+
+def _check_string_map(p: Param, value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _kind_error(where, "an object", value)
+    if len(value) < p.min_items:
+        raise InvalidInput(where, f"is empty; give at least {p.min_items} entry(ies) or omit it")
+    out: dict[str, str] = {}
+    for key, v in value.items():
+        if not isinstance(v, str):
+            raise _kind_error(f"{where}.{key}", "a string", v)
+        out[key] = v
+    return out
+
+
+_CHECKS: dict[str, Callable[[Param, Any, str], Any]] = {
+    "string": _check_string,
+    "integer": _check_integer,
+    "boolean": _check_boolean,
+    "string_list": lambda p, v, w: _check_list(p, v, w, _check_string),
+    "integer_list": lambda p, v, w: _check_list(p, v, w, _check_integer),
+    "string_map": _check_string_map,
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    description: str
+    role: Role
+    columns: tuple[str, ...]
+    run: RunFunction
+    params: tuple[Param, ...] = ()
+    scope: Scope = "regional"
+    # Where a global operation's single target per account runs (CloudFront, IAM: us-east-1).
+    home_region: str = "us-east-1"
+    # True when the operation can change resources: it honours DryRun and reports CHANGE_COLUMNS.
+    mutating: bool = False
+
+    @property
+    def report_columns(self) -> tuple[str, ...]:
+        return TARGET_COLUMNS + self.columns
+
+    def validate_params(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """Params with defaults filled in; unknown or malformed entries raise ``InvalidInput``."""
+        known = {p.name: p for p in self.params}
+        for key in raw:
+            if key not in known:
+                allowed = ", ".join(known) or "none"
+                raise InvalidInput(f"Params.{key}", f"unknown parameter for {self.name}; its parameters: {allowed}")
+        out: dict[str, Any] = {}
+        for p in self.params:
+            if p.name in raw:
+                out[p.name] = p.validate(raw[p.name])
+            elif p.required:
+                raise InvalidInput(f"Params.{p.name}", f"is required by {self.name}: {p.description}")
+            else:
+                out[p.name] = p.default
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "role": self.role,
+            "scope": self.scope,
+            "mutating": self.mutating,
+            "columns": list(self.report_columns),
+            "params": [p.describe() for p in self.params],
+        }

@@ -1,0 +1,42 @@
+"""unused-ebs-volumes: EBS volumes in state ``available``, attached to nothing, still billed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from orgops.operations.base import Operation, Row
+from orgops.sessions import client
+
+if TYPE_CHECKING:
+    import boto3
+
+    from orgops.targets import Target
+
+
+def tag_map(tags: list[dict[str, str]] | None) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in tags or []}
+
+
+def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_run: bool) -> Iterator[Row]:
+    ec2 = client(session, "ec2", target.region)
+    pages = ec2.get_paginator("describe_volumes").paginate(Filters=[{"Name": "status", "Values": ["available"]}])
+    for page in pages:
+        for v in page["Volumes"]:
+            yield {
+                "volume_id": v["VolumeId"],
+                "size_gib": v["Size"],
+                "volume_type": v["VolumeType"],
+                "create_time": v["CreateTime"],
+                "availability_zone": v["AvailabilityZone"],
+                "tags": tag_map(v.get("Tags")),
+            }
+
+
+OPERATION = Operation(
+    name="unused-ebs-volumes",
+    description="EBS volumes in state available (attached to no instance), which are still billed.",
+    role="readonly",
+    columns=("volume_id", "size_gib", "volume_type", "create_time", "availability_zone", "tags"),
+    run=run,
+)

@@ -1,0 +1,186 @@
+"""Assembling an execution's report: CSVs streamed to S3, the summary, notifications."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from orgops import store
+from orgops.operations.base import TARGET_COLUMNS
+
+ERROR_COLUMNS = (*TARGET_COLUMNS, "error_code", "error_message")
+PART_SIZE = 8 * 1024 * 1024  # S3 multipart parts: at least 5 MiB except the last
+
+
+class S3StreamWriter(io.RawIOBase):
+    """A write-only stream that uploads to S3 in parts, holding at most one part in memory."""
+
+    def __init__(self, s3: Any, bucket: str, key: str, content_type: str, part_size: int = PART_SIZE) -> None:
+        self._s3, self._bucket, self._key, self._type = s3, bucket, key, content_type
+        self._part_size = part_size
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+        self.bytes_written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self._buffer += data
+        self.bytes_written += len(data)
+        if len(self._buffer) >= self._part_size:
+            self._flush_part()
+        return len(data)
+
+    def _flush_part(self) -> None:
+        if self._upload_id is None:
+            self._upload_id = self._s3.create_multipart_upload(
+                Bucket=self._bucket, Key=self._key, ContentType=self._type
+            )["UploadId"]
+        number = len(self._parts) + 1
+        etag = self._s3.upload_part(
+            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=bytes(self._buffer)
+        )["ETag"]
+        self._parts.append({"ETag": etag, "PartNumber": number})
+        self._buffer.clear()
+
+    def finish(self) -> None:
+        if self._upload_id is None:
+            self._s3.put_object(Bucket=self._bucket, Key=self._key, Body=bytes(self._buffer), ContentType=self._type)
+            return
+        if self._buffer:
+            self._flush_part()
+        self._s3.complete_multipart_upload(
+            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+        )
+
+    def abort(self) -> None:
+        if self._upload_id is not None:
+            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
+
+
+def write_csv(
+    s3: Any, bucket: str, key: str, header: Iterable[str], rows: Iterable[list[str]], part_size: int = PART_SIZE
+) -> int:
+    """Stream ``rows`` as a UTF-8 CSV to S3; returns the number of data rows."""
+    out = S3StreamWriter(s3, bucket, key, "text/csv; charset=utf-8", part_size)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)  # type: ignore[arg-type]
+    writer = csv.writer(text, lineterminator="\n")
+    count = 0
+    try:
+        writer.writerow(list(header))
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+        text.flush()
+        out.finish()
+    except BaseException:
+        out.abort()
+        raise
+    finally:
+        text.detach()
+    return count
+
+
+@dataclass
+class Tally:
+    targets: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    failures: list[list[str]] = field(default_factory=list)
+    # Status items of succeeded targets with rows, in key order: the report reads these objects.
+    with_rows: list[tuple[str, str]] = field(default_factory=list)
+
+
+def tally(statuses: Iterable[dict[str, Any]]) -> Tally:
+    """Count the statuses; failed targets become error rows (few, so they are kept)."""
+    t = Tally()
+    for s in statuses:
+        t.targets += 1
+        status = s.get("status")
+        if status == store.SUCCEEDED:
+            t.succeeded += 1
+            if int(s.get("rows", 0)) > 0:
+                t.with_rows.append((s["account_id"], s["region"]))
+        elif status == store.SKIPPED:
+            t.skipped += 1
+        else:
+            t.failed += 1
+            t.failures.append(
+                [
+                    store.format_cell(s.get("account_id", "")),
+                    store.format_cell(s.get("account_name", "")),
+                    store.format_cell(s.get("region", "")),
+                    store.format_cell(s.get("error_code") or "Unknown"),
+                    store.format_cell(error_message(s.get("error_message", ""))),
+                ]
+            )
+    return t
+
+
+def error_message(raw: str) -> str:
+    """A Lambda error's Cause is JSON ``{"errorMessage", "errorType", ...}``: keep the message."""
+    try:
+        cause = json.loads(raw)
+    except (TypeError, ValueError):
+        return raw
+    if isinstance(cause, dict) and "errorMessage" in cause:
+        return str(cause["errorMessage"])
+    return raw
+
+
+def summary_text(summary: dict[str, Any]) -> str:
+    lines = [
+        f"orgops {summary['Operation']}: {summary['Succeeded']} succeeded, {summary['Failed']} failed, "
+        f"{summary['Skipped']} skipped of {summary['Targets']} targets; {summary['Rows']} rows.",
+        f"Report: {summary['ReportUri']}",
+    ]
+    if summary["ErrorsUri"]:
+        lines.append(f"Errors: {summary['ErrorsUri']}")
+    return "\n".join(lines)
+
+
+def publish_sns(sns: Any, topic_arn: str, summary: dict[str, Any]) -> None:
+    status = "FAILED TARGETS" if summary["Failed"] else "OK"
+    subject = f"orgops {summary['Operation']}: {status}"[:100]
+    sns.publish(TopicArn=topic_arn, Subject=subject, Message=summary_text(summary))
+
+
+def slack_webhook_url(session: Any, name: str) -> str:
+    """Read the webhook URL from Secrets Manager (an ARN) or SSM Parameter Store (a name)."""
+    if name.startswith("arn:") and ":secretsmanager:" in name:
+        return str(session.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]).strip()
+    ssm = session.client("ssm")
+    return str(ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]).strip()
+
+
+Poster = Callable[[str, bytes], None]
+
+
+def post_json(url: str, body: bytes) -> None:
+    if not url.startswith("https://"):
+        raise ValueError("the Slack webhook URL must start with https://")
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})  # noqa: S310 - https only, checked above
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - https only, checked above
+        response.read()
+
+
+def post_slack(url: str, summary: dict[str, Any], poster: Poster = post_json) -> None:
+    poster(url, json.dumps({"text": summary_text(summary)}).encode())
+
+
+def report_rows(
+    s3: Any, bucket: str, execution: store.ExecutionRef, with_rows: Iterable[tuple[str, str]]
+) -> Iterator[list[str]]:
+    from orgops.targets import Target
+
+    for account_id, region in with_rows:
+        key = store.rows_key(execution, Target(account_id, "", region))
+        yield from store.read_rows(s3, bucket, key)

@@ -1,0 +1,184 @@
+"""The result store: rows in S3, per-target statuses in DynamoDB.
+
+Rows never travel through Step Functions payloads. A worker writes its target's rows as one
+JSON Lines object at a key derived from the execution and the target, so a retried worker
+overwrites its own object and a row can never be stored twice. The state machine records each
+target's status (SUCCEEDED / FAILED / SKIPPED, row count, error) in the status table with
+``dynamodb:putItem``, keyed by execution ARN and ``account#region``; the fanout records the
+targets it skipped there too. The report reads the statuses in key order and streams each
+target's rows, so memory stays bounded whatever the row count.
+
+Why S3 for rows rather than one DynamoDB item per row: one PUT per target instead of one write
+per row (a 1,000,000-row run is ~1,000 objects, not 1,000,000 items), no 400 KB item limit,
+and overwrite-on-retry idempotency for free.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from orgops.targets import Target
+
+RESULTS_PREFIX = "results"
+TARGETS_PREFIX = "targets"
+REPORTS_PREFIX = "reports"
+MAP_RESULTS_PREFIX = "map-results"
+
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+SKIPPED = "SKIPPED"
+# Cells starting with these are formulas to a spreadsheet; they are escaped with a quote.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ExecutionRef:
+    """The parts of an execution ARN the store's keys are made of."""
+
+    arn: str
+    state_machine: str
+    name: str
+
+    @classmethod
+    def parse(cls, arn: str) -> ExecutionRef:
+        # arn:aws:states:eu-west-1:123456789012:execution:orgops-public-ips:run-1
+        parts = arn.split(":")
+        if len(parts) < 8 or parts[2] != "states" or parts[5] not in ("execution", "express"):
+            raise ValueError(f"not a Step Functions execution ARN: {arn!r}")
+        return cls(arn=arn, state_machine=parts[6], name=parts[7])
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.state_machine}/{self.name}"
+
+
+def rows_key(execution: ExecutionRef, target: Target) -> str:
+    return f"{RESULTS_PREFIX}/{execution.prefix}/{target.account_id}/{target.region}.jsonl"
+
+
+def targets_key(execution: ExecutionRef) -> str:
+    return f"{TARGETS_PREFIX}/{execution.prefix}/batches.json"
+
+
+def report_keys(operation: str, execution: ExecutionRef) -> dict[str, str]:
+    base = f"{REPORTS_PREFIX}/{operation}/{execution.name}"
+    return {"report": f"{base}/report.csv", "errors": f"{base}/errors.csv", "summary": f"{base}/summary.json"}
+
+
+def status_key(execution_arn: str, target: Target) -> dict[str, dict[str, str]]:
+    return {"execution_id": {"S": execution_arn}, "target": {"S": f"{target.account_id}#{target.region}"}}
+
+
+def format_cell(value: Any) -> str:
+    """One CSV cell: lists joined by ';', tag maps as 'k=v;k=v', formulas escaped."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return ";".join(f"{format_cell(k)}={format_cell(v)}" for k, v in sorted(value.items()))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        return ";".join(format_cell(v) for v in items)
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def format_row(columns: tuple[str, ...], row: Mapping[str, Any]) -> list[str]:
+    """The row's cells in column order; a row with other keys is an operation bug."""
+    if set(row) != set(columns):
+        missing = sorted(set(columns) - set(row))
+        extra = sorted(set(row) - set(columns))
+        raise ValueError(f"row does not match the operation's columns: missing {missing}, extra {extra}")
+    return [format_cell(row[c]) for c in columns]
+
+
+def encode_rows(rows: Iterable[list[str]]) -> bytes:
+    return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in rows)
+
+
+def put_rows(s3: Any, bucket: str, key: str, body: bytes) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson")
+
+
+def read_rows(s3: Any, bucket: str, key: str) -> Iterator[list[str]]:
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    for line in body.iter_lines():
+        if line:
+            yield json.loads(line)
+
+
+def iter_statuses(ddb: Any, table: str, execution_arn: str) -> Iterator[dict[str, Any]]:
+    """The execution's status items in key order (account id, then region), page by page."""
+    pages = ddb.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="execution_id = :e",
+        ExpressionAttributeValues={":e": {"S": execution_arn}},
+        ConsistentRead=True,
+    )
+    for page in pages:
+        for item in page["Items"]:
+            yield {k: _plain(v) for k, v in item.items()}
+
+
+def _plain(value: Mapping[str, Any]) -> Any:
+    ((kind, raw),) = value.items()
+    if kind == "N":
+        return int(raw) if raw.lstrip("-").isdigit() else float(raw)
+    if kind == "NULL":
+        return None
+    return raw
+
+
+def skipped_items(
+    execution_arn: str, targets: Iterable[Target], reason: str, expires_at: int
+) -> Iterator[dict[str, Any]]:
+    """Status items for targets the fanout did not run (inactive accounts)."""
+    for t in targets:
+        yield {
+            **status_key(execution_arn, t),
+            "account_id": {"S": t.account_id},
+            "account_name": {"S": t.account_name},
+            "region": {"S": t.region},
+            "status": {"S": SKIPPED},
+            "rows": {"N": "0"},
+            "error_code": {"S": reason},
+            "error_message": {"S": f"account is {reason}"},
+            "expires_at": {"N": str(expires_at)},
+        }
+
+
+def batch_write(ddb: Any, table: str, items: Iterable[dict[str, Any]]) -> int:
+    """Write items 25 at a time, resubmitting unprocessed ones; returns how many were written."""
+    count = 0
+    chunk: list[dict[str, Any]] = []
+    for item in items:
+        chunk.append({"PutRequest": {"Item": item}})
+        if len(chunk) == 25:
+            count += _write_chunk(ddb, table, chunk)
+            chunk = []
+    if chunk:
+        count += _write_chunk(ddb, table, chunk)
+    return count
+
+
+def _write_chunk(ddb: Any, table: str, chunk: list[dict[str, Any]]) -> int:
+    pending: dict[str, Any] = {table: chunk}
+    for attempt in range(12):
+        pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        if not pending:
+            return len(chunk)
+        time.sleep(min(0.05 * 2**attempt, 2.0) * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
+    raise RuntimeError(f"DynamoDB left {len(pending[table])} items unprocessed after 12 attempts")

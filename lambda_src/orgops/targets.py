@@ -1,0 +1,227 @@
+"""Execution input and target planning: pure functions, no I/O.
+
+``parse_input`` turns the raw execution input into an ``ExecutionInput`` or raises
+``InvalidInput`` naming the field. ``select_accounts`` and ``plan_targets`` decide which
+account/region pairs run; they never call AWS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from orgops.errors import InvalidInput
+from orgops.org import Account
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$")
+REGION = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$")
+TAG_KEY = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
+ALL_REGIONS = "ALL"
+
+INPUT_KEYS = ("Regions", "Accounts", "Params", "DryRun")
+ACCOUNTS_KEYS = ("Include", "Exclude", "OrganizationalUnits", "Tags")
+
+
+@dataclass(frozen=True)
+class Target:
+    account_id: str
+    account_name: str
+    region: str
+
+    def as_item(self) -> dict[str, str]:
+        return {"AccountId": self.account_id, "AccountName": self.account_name, "Region": self.region}
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Target:
+        return cls(str(item["AccountId"]), str(item.get("AccountName", "")), str(item["Region"]))
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    organizational_units: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExecutionInput:
+    regions: tuple[str, ...] | None  # None: the operation's deployed default regions
+    all_regions: bool
+    accounts: AccountFilter
+    params: Mapping[str, Any]
+    dry_run: bool
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def _check_keys(raw: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
+    for key in raw:
+        if key not in allowed:
+            path = f"{where}.{key}" if where else key
+            raise InvalidInput(path, f"unknown key; allowed keys are {', '.join(allowed)}")
+
+
+def _string_list(raw: Any, where: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+    if not isinstance(raw, list):
+        raise InvalidInput(where, f"must be a list of {what}, got {_type_name(raw)}")
+    if not raw:
+        raise InvalidInput(where, f"is empty; list at least one {what} or omit {where}")
+    for i, value in enumerate(raw):
+        if not isinstance(value, str) or not pattern.match(value):
+            raise InvalidInput(f"{where}[{i}]", f"{value!r} is not a valid {what}")
+    return tuple(dict.fromkeys(raw))
+
+
+def _parse_regions(raw: Any) -> tuple[tuple[str, ...] | None, bool]:
+    if raw is None:
+        return None, False
+    if raw == ALL_REGIONS:
+        return None, True
+    if isinstance(raw, str):
+        raise InvalidInput("Regions", f'must be a list of region names or "ALL", got {raw!r}')
+    return _string_list(raw, "Regions", REGION, "region name (like eu-west-1)"), False
+
+
+def _parse_tags(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise InvalidInput("Accounts.Tags", f"must be an object of tag key to value, got {_type_name(raw)}")
+    if not raw:
+        raise InvalidInput("Accounts.Tags", "is empty; give at least one tag or omit Accounts.Tags")
+    for key, value in raw.items():
+        if not TAG_KEY.match(key):
+            raise InvalidInput(f"Accounts.Tags.{key}", "is not a valid tag key")
+        if not isinstance(value, str):
+            raise InvalidInput(f"Accounts.Tags.{key}", f"must be a string, got {_type_name(value)}")
+    return dict(raw)
+
+
+def _parse_accounts(raw: Any) -> AccountFilter:
+    if raw is None:
+        return AccountFilter()
+    if not isinstance(raw, dict):
+        raise InvalidInput("Accounts", f"must be an object, got {_type_name(raw)}")
+    _check_keys(raw, ACCOUNTS_KEYS, "Accounts")
+    account = "12-digit account id"
+    return AccountFilter(
+        include=_string_list(raw["Include"], "Accounts.Include", ACCOUNT_ID, account) if "Include" in raw else (),
+        exclude=_string_list(raw["Exclude"], "Accounts.Exclude", ACCOUNT_ID, account) if "Exclude" in raw else (),
+        organizational_units=_string_list(
+            raw["OrganizationalUnits"],
+            "Accounts.OrganizationalUnits",
+            OU_ID,
+            "OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)",
+        )
+        if "OrganizationalUnits" in raw
+        else (),
+        tags=_parse_tags(raw["Tags"]) if "Tags" in raw else {},
+    )
+
+
+def parse_input(raw: Any) -> ExecutionInput:
+    """Validate the execution input; every key is optional. Raises ``InvalidInput``."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InvalidInput("$", f"the execution input must be a JSON object, got {_type_name(raw)}")
+    _check_keys(raw, INPUT_KEYS, "")
+    regions, all_regions = _parse_regions(raw.get("Regions"))
+    params = raw.get("Params", {})
+    if not isinstance(params, dict):
+        raise InvalidInput("Params", f"must be an object, got {_type_name(params)}")
+    dry_run = raw.get("DryRun", True)
+    if not isinstance(dry_run, bool):
+        raise InvalidInput("DryRun", f"must be true or false, got {dry_run!r}")
+    return ExecutionInput(
+        regions=regions,
+        all_regions=all_regions,
+        accounts=_parse_accounts(raw.get("Accounts")),
+        params=params,
+        dry_run=dry_run,
+    )
+
+
+def parse_default_regions(value: str) -> tuple[str, ...]:
+    """The operation's deployed regions, given to the fanout as a comma-separated string."""
+    regions = tuple(r.strip() for r in value.split(",") if r.strip())
+    if not regions:
+        raise InvalidInput(
+            "DefaultRegions", "no regions were deployed for this operation; set regions in Terraform or pass Regions"
+        )
+    for region in regions:
+        if not REGION.match(region):
+            raise InvalidInput("DefaultRegions", f"{region!r} is not a valid region name")
+    return regions
+
+
+def needs_parents(accounts: AccountFilter) -> bool:
+    return bool(accounts.organizational_units)
+
+
+def needs_tags(accounts: AccountFilter) -> bool:
+    return bool(accounts.tags)
+
+
+def check_known_accounts(accounts: Sequence[Account], selection: AccountFilter) -> None:
+    """An included account id that is not in the organization is a typo, not an empty run."""
+    known = {a.id for a in accounts}
+    for i, account_id in enumerate(selection.include):
+        if account_id not in known:
+            raise InvalidInput(f"Accounts.Include[{i}]", f"{account_id} is not an account of this organization")
+
+
+def matches(account: Account, selection: AccountFilter) -> bool:
+    """Whether ``account`` passes every filter (status is not a filter: see ``plan_targets``)."""
+    if selection.include and account.id not in selection.include:
+        return False
+    if account.id in selection.exclude:
+        return False
+    if selection.organizational_units and not set(account.parents) & set(selection.organizational_units):
+        return False
+    return all(account.tags.get(k) == v for k, v in selection.tags.items())
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    targets: tuple[Target, ...]
+    # Targets not run because their account is not ACTIVE; region "ALL" when the account's
+    # regions could not be listed (an inactive account has none to list).
+    skipped: tuple[Target, ...]
+
+
+def plan_targets(
+    accounts: Iterable[Account],
+    selection: AccountFilter,
+    regions_for: Callable[[Account], Sequence[str]],
+    skipped_regions: Sequence[str],
+) -> TargetPlan:
+    """One target per selected ACTIVE account and region, sorted by account id then region.
+
+    ``regions_for`` gives an active account's regions (a fixed list, the account's enabled
+    regions, or the operation's home region for global operations); ``skipped_regions`` the
+    regions reported as skipped for an inactive one.
+    """
+    targets: list[Target] = []
+    skipped: list[Target] = []
+    for account in sorted(accounts, key=lambda a: a.id):
+        if not matches(account, selection):
+            continue
+        if account.status != "ACTIVE":
+            skipped.extend(Target(account.id, account.name, r) for r in skipped_regions)
+            continue
+        targets.extend(Target(account.id, account.name, r) for r in regions_for(account))
+    return TargetPlan(tuple(targets), tuple(skipped))
+
+
+def batches(items: Sequence[Target], size: int) -> list[list[dict[str, str]]]:
+    """Pack targets into batches of ``size`` items for the distributed Map."""
+    if size < 1:
+        raise ValueError("batch size must be at least 1")
+    return [[t.as_item() for t in items[i : i + size]] for i in range(0, len(items), size)]

@@ -1,0 +1,53 @@
+"""Shared fixtures: fake credentials always, a moto session, a Lambda context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import boto3
+import pytest
+from moto import mock_aws
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test can reach AWS: fake credentials, a default region, no shared config files."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def aws() -> Iterator[boto3.Session]:
+    """A session inside ``mock_aws()``: the management account of an empty moto world."""
+    with mock_aws():
+        yield boto3.Session(region_name=REGION)
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "orgops-test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:orgops-test"
+    memory_limit_in_mb: int = 256
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
