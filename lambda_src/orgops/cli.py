@@ -17,9 +17,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(ops, indent=2))
         return 0
     width = max(len(o["name"]) for o in ops)
-    print(f"{'OPERATION':<{width}}  {'ROLE':<8}  {'SCOPE':<8}  DESCRIPTION")
+    role_w = max(len("ROLE"), *(len(o["role"]) for o in ops))
+    scope_w = max(len("SCOPE"), *(len(o["scope"]) for o in ops))
+    print(f"{'OPERATION':<{width}}  {'ROLE':<{role_w}}  {'SCOPE':<{scope_w}}  DESCRIPTION")
     for o in ops:
-        print(f"{o['name']:<{width}}  {o['role']:<8}  {o['scope']:<8}  {o['description']}")
+        print(f"{o['name']:<{width}}  {o['role']:<{role_w}}  {o['scope']:<{scope_w}}  {o['description']}")
     return 0
 
 

@@ -39,6 +39,12 @@ def validate(event: Mapping[str, Any]) -> tuple[Operation, targets.ExecutionInpu
     operation = operations.get(str(event.get("Operation", "")))
     execution_input = targets.parse_input(event.get("Input"))
     params = operation.validate_params(execution_input.params)
+    if operation.scope == "organization" and execution_input.accounts != targets.AccountFilter():
+        raise InvalidInput(
+            "Accounts",
+            f"{operation.name} reads the whole organization once, from the management account; "
+            "account filters do not apply to it: remove Accounts",
+        )
     return operation, execution_input, params
 
 
@@ -49,7 +55,15 @@ def regions_chooser(
     mgmt: boto3.Session,
     accounts: list[org.Account],
 ) -> tuple[Any, list[str]]:
-    """``(regions_for(account), skipped_regions)`` for the plan."""
+    """``(regions_for(account), skipped_regions)`` for the plan.
+
+    ``organization`` scope: one target, the management account in the home region (every other
+    account gets no region, so no target and no skipped row).
+    """
+    if operation.scope == "organization":
+        organization = client(mgmt, "organizations", "us-east-1").describe_organization()["Organization"]
+        master, home = organization["MasterAccountId"], [operation.home_region]
+        return (lambda a: home if a.id == master else []), []
     if operation.scope == "global":
         home = [operation.home_region]
         return (lambda _a: home), home

@@ -12,9 +12,22 @@ from orgops.errors import UnknownOperation
 from orgops.operations.base import Operation
 
 MODULES = (
+    # inventories (readonly)
     "unused_ebs_volumes",
+    "unused_nat_gateways",
     "public_ips",
+    "lambda_functions",
+    "vpcs",
+    "accounts",
+    "cloudfront_distributions",
+    "tags",
+    "public_endpoints",
+    # compliance (admin, dry run by default)
+    "tag_remediation",
+    "sg_open_ingress_remediation",
+    # security (admin, dry run by default)
     "securityhub_standards",
+    "inspector_activation",
 )
 
 

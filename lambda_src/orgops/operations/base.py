@@ -13,10 +13,24 @@ An operation is one module under ``orgops.operations`` with a module-level ``OPE
 ``run`` gets a ``boto3.Session`` already in the target account (the operation's role), the
 ``Target`` (account id, name, region), the validated ``Params`` with defaults filled in, and
 ``dry_run``. It returns rows: dicts whose keys are exactly ``columns``.
+
+Roles and scopes:
+
+- ``role``: ``readonly`` or ``admin`` (the member-account role the worker assumes), or
+  ``organization`` (the org-reader role in the management account, for operations that read
+  the organization itself).
+- ``scope``: ``regional`` (one target per account and region), ``global`` (one target per
+  account, in ``home_region``: CloudFront, IAM, account facts), ``organization`` (one target in
+  all: the management account, in ``home_region``).
+
+A ``mutating`` operation changes nothing unless ``dry_run`` is false; its columns include
+``CHANGE_COLUMNS`` and a change that fails is reported (``applied`` false, ``error`` set), never
+raised, so the rows always record what was already applied.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -29,8 +43,10 @@ if TYPE_CHECKING:
 
     from orgops.targets import Target
 
-Role = Literal["readonly", "admin"]
-Scope = Literal["regional", "global"]
+Role = Literal["readonly", "admin", "organization"]
+Scope = Literal["regional", "global", "organization"]
+ROLES: tuple[str, ...] = ("readonly", "admin", "organization")
+SCOPES: tuple[str, ...] = ("regional", "global", "organization")
 ParamKind = Literal["string", "integer", "boolean", "string_list", "integer_list", "string_map"]
 Row = dict[str, Any]
 RunFunction = Callable[["boto3.Session", "Target", Mapping[str, Any], bool], Iterable[Row]]
@@ -38,7 +54,7 @@ RunFunction = Callable[["boto3.Session", "Target", Mapping[str, Any], bool], Ite
 # Columns every report starts with, before the operation's own.
 TARGET_COLUMNS = ("account_id", "account_name", "region")
 # Columns every operation that changes something reports (see ``Operation.mutating``).
-CHANGE_COLUMNS = ("action", "applied")
+CHANGE_COLUMNS = ("action", "applied", "error")
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,8 @@ class Param:
     maximum: int | None = None
     pattern: str | None = None  # for strings and the items of string lists / map values
     min_items: int = 1  # lists and maps: an empty one is an error unless this is 0
+    choices: tuple[str, ...] | None = None  # strings and string-list items: the allowed values
+    key_pattern: str | None = None  # string maps: what every key must match
 
     def validate(self, value: Any) -> Any:
         where = f"Params.{self.name}"
@@ -66,6 +84,15 @@ class Param:
             out["required"] = True
         else:
             out["default"] = self.default
+        for key, value in (
+            ("minimum", self.minimum),
+            ("maximum", self.maximum),
+            ("pattern", self.pattern),
+            ("choices", list(self.choices) if self.choices else None),
+            ("key_pattern", self.key_pattern),
+        ):
+            if value is not None:
+                out[key] = value
         return out
 
 
@@ -76,6 +103,8 @@ def _kind_error(where: str, expected: str, value: Any) -> InvalidInput:
 def _check_string(p: Param, value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise _kind_error(where, "a non-empty string", value)
+    if p.choices and value not in p.choices:
+        raise InvalidInput(where, f"{value!r} is not one of {', '.join(p.choices)}")
     if p.pattern and not re.fullmatch(p.pattern, value):
         raise InvalidInput(where, f"{value!r} does not match {p.pattern}")
     return value
@@ -112,8 +141,12 @@ def _check_string_map(p: Param, value: Any, where: str) -> dict[str, str]:
         raise InvalidInput(where, f"is empty; give at least {p.min_items} entry(ies) or omit it")
     out: dict[str, str] = {}
     for key, v in value.items():
+        if p.key_pattern and not re.fullmatch(p.key_pattern, key):
+            raise InvalidInput(f"{where}.{key}", f"the key {key!r} does not match {p.key_pattern}")
         if not isinstance(v, str):
             raise _kind_error(f"{where}.{key}", "a string", v)
+        if p.pattern and not re.fullmatch(p.pattern, v):
+            raise InvalidInput(f"{where}.{key}", f"{v!r} does not match {p.pattern}")
         out[key] = v
     return out
 
@@ -141,6 +174,20 @@ class Operation:
     home_region: str = "us-east-1"
     # True when the operation can change resources: it honours DryRun and reports CHANGE_COLUMNS.
     mutating: bool = False
+    # Checks that span several Params (after each one is valid); raises ``InvalidInput``.
+    check: Callable[[Mapping[str, Any]], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"{self.name}: role must be one of {ROLES}, got {self.role!r}")
+        if self.scope not in SCOPES:
+            raise ValueError(f"{self.name}: scope must be one of {SCOPES}, got {self.scope!r}")
+        if (self.role == "organization") != (self.scope == "organization"):
+            raise ValueError(f"{self.name}: role organization goes with scope organization, and only with it")
+        if self.mutating and not set(CHANGE_COLUMNS) <= set(self.columns):
+            raise ValueError(f"{self.name}: a mutating operation reports the columns {', '.join(CHANGE_COLUMNS)}")
+        if len(set(self.columns)) != len(self.columns) or set(self.columns) & set(TARGET_COLUMNS):
+            raise ValueError(f"{self.name}: columns must be unique and not repeat {', '.join(TARGET_COLUMNS)}")
 
     @property
     def report_columns(self) -> tuple[str, ...]:
@@ -160,7 +207,9 @@ class Operation:
             elif p.required:
                 raise InvalidInput(f"Params.{p.name}", f"is required by {self.name}: {p.description}")
             else:
-                out[p.name] = p.default
+                out[p.name] = copy.deepcopy(p.default)
+        if self.check is not None:
+            self.check(out)
         return out
 
     def describe(self) -> dict[str, Any]:

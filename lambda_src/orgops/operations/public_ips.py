@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from orgops.operations.base import Operation, Row
-from orgops.operations.unused_ebs_volumes import tag_map
+from orgops.operations.common import tag_map
 from orgops.sessions import client
 
 if TYPE_CHECKING:

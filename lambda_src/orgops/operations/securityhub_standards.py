@@ -1,8 +1,20 @@
-"""securityhub-standards: whether each standard in ``Params.StandardArns`` is enabled.
+"""securityhub-standards: report and manage Security Hub standards and controls.
 
-``REGION`` in a standard ARN is replaced by the target's region, so one input serves every region
-(the seed's pattern). An account/region where Security Hub is not enabled reports every standard
-as not enabled, with status ``HUB_NOT_ENABLED``.
+For the target account and region:
+
+- each standard in ``Params.StandardArns`` is reported, and enabled when it is not
+  (``BatchEnableStandards``);
+- each standard in ``Params.DisableStandardArns`` that is enabled is disabled
+  (``BatchDisableStandards``);
+- each control in ``Params.DisabledControls`` (a map of security control id to the reason, e.g.
+  ``{"EC2.2": "default SGs are managed by Terraform"}``) is disabled, with that reason, in every
+  standard it is enabled in (``BatchUpdateStandardsControlAssociations``). Controls of a standard
+  enabled by this same run are disabled by the next run (the standard is still ``PENDING``).
+
+``REGION`` in a standard ARN is replaced by the target's region, so one input serves every region.
+Security Hub itself is never enabled: where it is not, every requested change is reported with
+``status_before`` ``HUB_NOT_ENABLED`` and an error. Dry run by default; in apply mode a change that
+fails is reported (``applied`` false, ``error``) and the others still run.
 """
 
 from __future__ import annotations
@@ -12,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from orgops.errors import InvalidInput
 from orgops.operations.base import Operation, Param, Row
+from orgops.operations.common import attempt, client_error
 from orgops.sessions import client
 
 if TYPE_CHECKING:
@@ -22,10 +36,16 @@ if TYPE_CHECKING:
 
 FSBP = "arn:aws:securityhub:REGION::standards/aws-foundational-security-best-practices/v/1.0.0"
 STANDARD_ARN = r"arn:aws[a-z-]*:securityhub:[A-Za-z0-9-]*::(standards|ruleset)/.+"
+CONTROL_ID = r"[A-Za-z0-9]+(\.[A-Za-z0-9]+)+"
+REASON = r"\S.{0,1023}"
+HUB_NOT_ENABLED = "HUB_NOT_ENABLED"
+NOT_ENABLED = "NOT_ENABLED"
+HUB_ERROR = "SecurityHubNotEnabled: enable Security Hub in this account and region first"
+ENABLED_STATES = ("READY", "PENDING", "INCOMPLETE")
 
 
-def standard_arns(params: Mapping[str, Any], region: str) -> list[str]:
-    return [arn.replace("REGION", region) for arn in params["StandardArns"]]
+def standard_arns(arns: list[str], region: str) -> list[str]:
+    return [arn.replace("REGION", region) for arn in arns]
 
 
 def enabled_standards(hub: Any) -> dict[str, dict[str, Any]] | None:
@@ -39,32 +59,165 @@ def enabled_standards(hub: Any) -> dict[str, dict[str, Any]] | None:
         raise
 
 
+def _row(
+    standard: str, control: str, action: str, before: str, after: str, reason: str, applied: bool, error: str
+) -> Row:
+    return {
+        "standard_arn": standard,
+        "control_id": control,
+        "action": action,
+        "status_before": before,
+        "status_after": after,
+        "reason": reason,
+        "applied": applied,
+        "error": error,
+    }
+
+
+def _status(response: Any, fallback: str) -> str:
+    subs = (response or {}).get("StandardsSubscriptions") or [{}]
+    return str(subs[0].get("StandardsStatus", fallback))
+
+
+def enable(hub: Any, arns: list[str], enabled: dict[str, dict[str, Any]], dry_run: bool) -> Iterator[Row]:
+    for arn in arns:
+        sub = enabled.get(arn)
+        if sub is not None:
+            status = sub["StandardsStatus"]
+            yield _row(arn, "", "none", status, status, "", False, "")
+            continue
+        outcome = attempt(
+            dry_run, lambda a=arn: hub.batch_enable_standards(StandardsSubscriptionRequests=[{"StandardsArn": a}])
+        )
+        after = _status(outcome.response, "PENDING") if outcome.applied else ("PENDING" if dry_run else NOT_ENABLED)
+        yield _row(arn, "", "enable-standard", NOT_ENABLED, after, "", outcome.applied, outcome.error)
+
+
+def disable(hub: Any, arns: list[str], enabled: dict[str, dict[str, Any]], dry_run: bool) -> Iterator[Row]:
+    for arn in arns:
+        sub = enabled.get(arn)
+        if sub is None or sub["StandardsStatus"] == "DELETING":
+            status = NOT_ENABLED if sub is None else sub["StandardsStatus"]
+            yield _row(arn, "", "none", status, status, "", False, "")
+            continue
+        before = sub["StandardsStatus"]
+        sub_arn = sub["StandardsSubscriptionArn"]
+        outcome = attempt(dry_run, lambda s=sub_arn: hub.batch_disable_standards(StandardsSubscriptionArns=[s]))
+        after = _status(outcome.response, "DELETING") if outcome.applied else ("DELETING" if dry_run else before)
+        yield _row(arn, "", "disable-standard", before, after, "", outcome.applied, outcome.error)
+
+
+def _disable_control(hub: Any, standard: str, control: str, reason: str) -> Any:
+    response = hub.batch_update_standards_control_associations(
+        StandardsControlAssociationUpdates=[
+            {
+                "StandardsArn": standard,
+                "SecurityControlId": control,
+                "AssociationStatus": "DISABLED",
+                "UpdatedReason": reason,
+            }
+        ]
+    )
+    for failed in response.get("UnprocessedAssociationUpdates", []):
+        code = failed.get("ErrorCode", "Unprocessed")
+        raise ClientError({"Error": {"Code": code, "Message": failed.get("ErrorReason", "")}}, "BatchUpdate")
+    return response
+
+
+def disable_controls(hub: Any, controls: Mapping[str, str], dry_run: bool) -> Iterator[Row]:
+    for control, reason in controls.items():
+        try:
+            pages = hub.get_paginator("list_standards_control_associations").paginate(SecurityControlId=control)
+            associations = [a for page in pages for a in page["StandardsControlAssociationSummaries"]]
+        except ClientError as exc:
+            yield _row("", control, "disable-control", "", "", reason, False, client_error(exc))
+            continue
+        if not associations:
+            yield _row("", control, "none", "NOT_IN_ENABLED_STANDARDS", "NOT_IN_ENABLED_STANDARDS", reason, False, "")
+        for a in associations:
+            standard, before = a["StandardsArn"], a["AssociationStatus"]
+            if before == "DISABLED":
+                yield _row(standard, control, "none", before, before, a.get("UpdatedReason", ""), False, "")
+                continue
+            outcome = attempt(dry_run, lambda s=standard, c=control, r=reason: _disable_control(hub, s, c, r))
+            after = "DISABLED" if outcome.applied or dry_run else before
+            yield _row(standard, control, "disable-control", before, after, reason, outcome.applied, outcome.error)
+
+
+def hub_not_enabled(params: Mapping[str, Any], region: str) -> Iterator[Row]:
+    for arn in standard_arns(params["StandardArns"], region):
+        yield _row(arn, "", "enable-standard", HUB_NOT_ENABLED, HUB_NOT_ENABLED, "", False, HUB_ERROR)
+    for arn in standard_arns(params["DisableStandardArns"], region):
+        yield _row(arn, "", "none", HUB_NOT_ENABLED, HUB_NOT_ENABLED, "", False, "")
+    for control, reason in params["DisabledControls"].items():
+        yield _row("", control, "disable-control", HUB_NOT_ENABLED, HUB_NOT_ENABLED, reason, False, HUB_ERROR)
+
+
 def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_run: bool) -> Iterator[Row]:
     hub = client(session, "securityhub", target.region)
     enabled = enabled_standards(hub)
-    for arn in standard_arns(params, target.region):
-        sub = (enabled or {}).get(arn)
-        yield {
-            "standard_arn": arn,
-            "enabled": sub is not None and sub["StandardsStatus"] in ("READY", "PENDING"),
-            "status": "HUB_NOT_ENABLED" if enabled is None else (sub or {}).get("StandardsStatus", "NOT_ENABLED"),
-            "subscription_arn": (sub or {}).get("StandardsSubscriptionArn", ""),
-        }
+    if enabled is None:
+        yield from hub_not_enabled(params, target.region)
+        return
+    yield from enable(hub, standard_arns(params["StandardArns"], target.region), enabled, dry_run)
+    yield from disable(hub, standard_arns(params["DisableStandardArns"], target.region), enabled, dry_run)
+    yield from disable_controls(hub, params["DisabledControls"], dry_run)
+
+
+def check(params: Mapping[str, Any]) -> None:
+    both = sorted(set(params["StandardArns"]) & set(params["DisableStandardArns"]))
+    if both:
+        raise InvalidInput(
+            "Params.DisableStandardArns", f"{', '.join(both)} is also in Params.StandardArns; keep it in one list"
+        )
 
 
 OPERATION = Operation(
     name="securityhub-standards",
-    description="Whether each Security Hub standard in Params.StandardArns is enabled.",
-    role="readonly",
-    columns=("standard_arn", "enabled", "status", "subscription_arn"),
+    description=(
+        "Reports the Security Hub standards of Params.StandardArns and enables those not enabled; disables "
+        "Params.DisableStandardArns and the controls of Params.DisabledControls (with their reason). "
+        "Dry run unless DryRun is false."
+    ),
+    role="admin",
+    mutating=True,
+    columns=(
+        "standard_arn",
+        "control_id",
+        "action",
+        "status_before",
+        "status_after",
+        "reason",
+        "applied",
+        "error",
+    ),
     run=run,
+    check=check,
     params=(
         Param(
             "StandardArns",
             "string_list",
-            "Standard ARNs to check; REGION is replaced by the target's region.",
+            "Standards that must be enabled; REGION is replaced by the target's region.",
             default=[FSBP],
             pattern=STANDARD_ARN,
+            min_items=0,
+        ),
+        Param(
+            "DisableStandardArns",
+            "string_list",
+            "Standards that must be disabled; REGION is replaced by the target's region.",
+            default=[],
+            pattern=STANDARD_ARN,
+            min_items=0,
+        ),
+        Param(
+            "DisabledControls",
+            "string_map",
+            "Security control id (EC2.2) -> the reason it is disabled, in every standard it belongs to.",
+            default={},
+            key_pattern=CONTROL_ID,
+            pattern=REASON,
+            min_items=0,
         ),
     ),
 )

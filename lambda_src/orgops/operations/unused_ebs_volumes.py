@@ -6,16 +6,13 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from orgops.operations.base import Operation, Row
+from orgops.operations.common import tag_map
 from orgops.sessions import client
 
 if TYPE_CHECKING:
     import boto3
 
     from orgops.targets import Target
-
-
-def tag_map(tags: list[dict[str, str]] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in tags or []}
 
 
 def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_run: bool) -> Iterator[Row]:
