@@ -43,6 +43,15 @@ def _required(env: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(f"environment variable {name} must be a positive whole number of days, got {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class FanoutSettings:
     data_bucket: str
@@ -57,7 +66,7 @@ class FanoutSettings:
             data_bucket=_required(env, "ORGOPS_DATA_BUCKET"),
             status_table=_required(env, "ORGOPS_STATUS_TABLE"),
             org_role_arn=env.get("ORGOPS_ORG_ROLE_ARN") or None,
-            result_ttl_days=int(env.get("ORGOPS_RESULT_TTL_DAYS") or DEFAULT_RESULT_TTL_DAYS),
+            result_ttl_days=_positive_int(env, "ORGOPS_RESULT_TTL_DAYS", DEFAULT_RESULT_TTL_DAYS),
         )
 
 

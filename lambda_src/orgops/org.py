@@ -80,7 +80,9 @@ def load_accounts(session: boto3.Session, *, with_parents: bool = False, with_ta
             email=a.email,
             status=a.status,
             parents=parents.get(a.id, ()),
-            tags=account_tags(org, a.id) if with_tags and a.status == "ACTIVE" else {},
+            # Inactive accounts too: a suspended account that matches the filters is counted as
+            # skipped, whatever the filters are.
+            tags=account_tags(org, a.id) if with_tags else {},
         )
         for a in accounts
     ]
@@ -89,15 +91,21 @@ def load_accounts(session: boto3.Session, *, with_parents: bool = False, with_ta
 ENABLED_REGION_STATES = ("ENABLED", "ENABLED_BY_DEFAULT")
 
 
-def enabled_regions(session: boto3.Session, account_ids: Iterable[str]) -> dict[str, list[str]]:
-    """Each account's enabled regions (opt-in regions only when opted in).
+def enabled_regions(
+    session: boto3.Session,
+    account_ids: Iterable[str],
+    *,
+    account_client: Any = None,
+    own_account_id: str | None = None,
+) -> dict[str, list[str]]:
+    """Each account's enabled regions (opt-in regions only when opted in), sorted.
 
     Uses the Account Management API from the management account (``account:ListRegions``, which
     needs trusted access for AWS Account Management). For the management account itself the
     ``AccountId`` parameter must be omitted, so that call is made without it.
     """
-    acct = client(session, "account", "us-east-1")
-    own = client(session, "sts", "us-east-1").get_caller_identity()["Account"]
+    acct = account_client or client(session, "account", "us-east-1")
+    own = own_account_id or client(session, "sts", "us-east-1").get_caller_identity()["Account"]
     result: dict[str, list[str]] = {}
     for account_id in account_ids:
         kwargs: dict[str, Any] = {"RegionOptStatusContains": list(ENABLED_REGION_STATES)}

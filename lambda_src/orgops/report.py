@@ -12,15 +12,20 @@ from typing import Any
 
 from orgops import store
 from orgops.operations.base import TARGET_COLUMNS
+from orgops.sessions import client
+from orgops.targets import Target
 
 ERROR_COLUMNS = (*TARGET_COLUMNS, "error_code", "error_message")
-PART_SIZE = 8 * 1024 * 1024  # S3 multipart parts: at least 5 MiB except the last
+PART_SIZE = 8 * 1024 * 1024
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3 rejects a multipart upload whose parts (but the last) are smaller
 
 
 class S3StreamWriter(io.RawIOBase):
     """A write-only stream that uploads to S3 in parts, holding at most one part in memory."""
 
     def __init__(self, s3: Any, bucket: str, key: str, content_type: str, part_size: int = PART_SIZE) -> None:
+        if part_size < MIN_PART_SIZE:
+            raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (S3's minimum part size)")
         self._s3, self._bucket, self._key, self._type = s3, bucket, key, content_type
         self._part_size = part_size
         self._buffer = bytearray()
@@ -126,14 +131,33 @@ def tally(statuses: Iterable[dict[str, Any]]) -> Tally:
 
 
 def error_message(raw: str) -> str:
-    """A Lambda error's Cause is JSON ``{"errorMessage", "errorType", ...}``: keep the message."""
-    try:
-        cause = json.loads(raw)
-    except (TypeError, ValueError):
+    """The readable message of a failure recorded in the status table.
+
+    A worker's own failure is plain text. A failure the state machine caught is
+    ``States.JsonToString($.Failure)``: ``{"Error": ..., "Cause": ...}`` where a Lambda error's
+    ``Cause`` is itself JSON ``{"errorMessage", "errorType", "stackTrace"}``. Keep the message.
+    """
+    parsed = _json(raw)
+    if not isinstance(parsed, dict):
         return raw
-    if isinstance(cause, dict) and "errorMessage" in cause:
-        return str(cause["errorMessage"])
+    if "errorMessage" in parsed:
+        return str(parsed["errorMessage"])
+    if "Cause" in parsed or "Error" in parsed:
+        cause = parsed.get("Cause")
+        inner = _json(cause) if isinstance(cause, str) else cause
+        if isinstance(inner, dict) and "errorMessage" in inner:
+            return str(inner["errorMessage"])
+        if cause:
+            return str(cause)
+        return str(parsed.get("Error") or raw)
     return raw
+
+
+def _json(raw: Any) -> Any:
+    try:
+        return json.loads(raw)
+    except (TypeError, ValueError):
+        return None
 
 
 def summary_text(summary: dict[str, Any]) -> str:
@@ -156,8 +180,9 @@ def publish_sns(sns: Any, topic_arn: str, summary: dict[str, Any]) -> None:
 def slack_webhook_url(session: Any, name: str) -> str:
     """Read the webhook URL from Secrets Manager (an ARN) or SSM Parameter Store (a name)."""
     if name.startswith("arn:") and ":secretsmanager:" in name:
-        return str(session.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]).strip()
-    ssm = session.client("ssm")
+        secrets = client(session, "secretsmanager")
+        return str(secrets.get_secret_value(SecretId=name)["SecretString"]).strip()
+    ssm = client(session, "ssm")
     return str(ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]).strip()
 
 
@@ -179,8 +204,11 @@ def post_slack(url: str, summary: dict[str, Any], poster: Poster = post_json) ->
 def report_rows(
     s3: Any, bucket: str, execution: store.ExecutionRef, with_rows: Iterable[tuple[str, str]]
 ) -> Iterator[list[str]]:
-    from orgops.targets import Target
+    """Every stored row of the targets in ``with_rows``, in that order, one object at a time.
 
+    A generator: each target's object is opened only when the previous one is exhausted, and each
+    is read line by line, so the report holds one row (plus the S3 part being uploaded) at a time.
+    """
     for account_id, region in with_rows:
         key = store.rows_key(execution, Target(account_id, "", region))
         yield from store.read_rows(s3, bucket, key)

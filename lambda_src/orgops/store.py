@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from numbers import Number
 from typing import Any
 
 from orgops.targets import Target
@@ -29,6 +30,11 @@ RESULTS_PREFIX = "results"
 TARGETS_PREFIX = "targets"
 REPORTS_PREFIX = "reports"
 MAP_RESULTS_PREFIX = "map-results"
+
+# The status table's key schema and TTL attribute (the Terraform table and the ASL use the same).
+STATUS_HASH_KEY = "execution_id"
+STATUS_RANGE_KEY = "target"
+STATUS_TTL_ATTRIBUTE = "expires_at"
 
 SUCCEEDED = "SUCCEEDED"
 FAILED = "FAILED"
@@ -47,11 +53,21 @@ class ExecutionRef:
 
     @classmethod
     def parse(cls, arn: str) -> ExecutionRef:
-        # arn:aws:states:eu-west-1:123456789012:execution:orgops-public-ips:run-1
+        """Read a standard, express or distributed-Map child execution ARN.
+
+        ``arn:aws:states:eu-west-1:123456789012:execution:orgops-public-ips:run-1``
+        ``arn:aws:states:eu-west-1:123456789012:express:orgops-public-ips:run-1:<uuid>``
+        ``arn:aws:states:eu-west-1:123456789012:execution:orgops-public-ips/Map:<child>`` (and the
+        express child form, with a trailing uuid): the Map run label after ``/`` is dropped, so
+        the state machine name is the same for the parent and its children.
+        """
         parts = arn.split(":")
-        if len(parts) < 8 or parts[2] != "states" or parts[5] not in ("execution", "express"):
+        if len(parts) < 8 or parts[0] != "arn" or parts[2] != "states" or parts[5] not in ("execution", "express"):
             raise ValueError(f"not a Step Functions execution ARN: {arn!r}")
-        return cls(arn=arn, state_machine=parts[6], name=parts[7])
+        kind, machine, name = parts[5], parts[6].split("/", 1)[0], parts[7]
+        if not machine or not name or (kind == "execution" and len(parts) != 8) or len(parts) > 9:
+            raise ValueError(f"not a Step Functions execution ARN: {arn!r}")
+        return cls(arn=arn, state_machine=machine, name=name)
 
     @property
     def prefix(self) -> str:
@@ -72,26 +88,35 @@ def report_keys(operation: str, execution: ExecutionRef) -> dict[str, str]:
 
 
 def status_key(execution_arn: str, target: Target) -> dict[str, dict[str, str]]:
-    return {"execution_id": {"S": execution_arn}, "target": {"S": f"{target.account_id}#{target.region}"}}
+    return {STATUS_HASH_KEY: {"S": execution_arn}, STATUS_RANGE_KEY: {"S": f"{target.account_id}#{target.region}"}}
 
 
-def format_cell(value: Any) -> str:
-    """One CSV cell: lists joined by ';', tag maps as 'k=v;k=v', formulas escaped."""
+def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
+    if isinstance(value, Number):
         return str(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return ";".join(f"{format_cell(k)}={format_cell(v)}" for k, v in sorted(value.items()))
+        return ";".join(f"{_text(k)}={_text(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
     if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value) if isinstance(value, (set, frozenset)) else value
-        return ";".join(format_cell(v) for v in items)
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return ";".join(_text(v) for v in items)
+    return str(value)
+
+
+def format_cell(value: Any) -> str:
+    """One CSV cell: lists joined by ';', tag maps as 'k=v;k=v' sorted by key, dates in ISO 8601.
+
+    Text (strings, lists, maps) that a spreadsheet would run as a formula, because it starts with
+    one of ``FORMULA_PREFIXES``, gets a leading ``'``; numbers, booleans and dates never do, so a
+    negative number stays a number.
+    """
+    text = _text(value)
+    if text.startswith(FORMULA_PREFIXES) and not isinstance(value, (bool, Number, datetime, date)):
         return "'" + text
     return text
 

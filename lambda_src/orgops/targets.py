@@ -57,9 +57,13 @@ class ExecutionInput:
 
 
 def _type_name(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "null" if value is None else type(value).__name__
-    )
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
 
 
 def _check_keys(raw: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
@@ -69,14 +73,17 @@ def _check_keys(raw: Mapping[str, Any], allowed: Sequence[str], where: str) -> N
             raise InvalidInput(path, f"unknown key; allowed keys are {', '.join(allowed)}")
 
 
-def _string_list(raw: Any, where: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+def _string_list(raw: Any, where: str, pattern: re.Pattern[str], what: str, example: str) -> tuple[str, ...]:
+    """A non-empty list of strings matching ``pattern``, duplicates dropped, order kept."""
     if not isinstance(raw, list):
-        raise InvalidInput(where, f"must be a list of {what}, got {_type_name(raw)}")
+        raise InvalidInput(where, f"must be a list of {what}s (like {example}), got {_type_name(raw)}")
     if not raw:
         raise InvalidInput(where, f"is empty; list at least one {what} or omit {where}")
     for i, value in enumerate(raw):
-        if not isinstance(value, str) or not pattern.match(value):
-            raise InvalidInput(f"{where}[{i}]", f"{value!r} is not a valid {what}")
+        if not isinstance(value, str):
+            raise InvalidInput(f"{where}[{i}]", f"must be a string (a {what} like {example}), got {_type_name(value)}")
+        if not pattern.match(value):
+            raise InvalidInput(f"{where}[{i}]", f"{value!r} is not a valid {what} (like {example})")
     return tuple(dict.fromkeys(raw))
 
 
@@ -87,7 +94,7 @@ def _parse_regions(raw: Any) -> tuple[tuple[str, ...] | None, bool]:
         return None, True
     if isinstance(raw, str):
         raise InvalidInput("Regions", f'must be a list of region names or "ALL", got {raw!r}')
-    return _string_list(raw, "Regions", REGION, "region name (like eu-west-1)"), False
+    return _string_list(raw, "Regions", REGION, "region name", "eu-west-1"), False
 
 
 def _parse_tags(raw: Any) -> dict[str, str]:
@@ -97,7 +104,9 @@ def _parse_tags(raw: Any) -> dict[str, str]:
         raise InvalidInput("Accounts.Tags", "is empty; give at least one tag or omit Accounts.Tags")
     for key, value in raw.items():
         if not TAG_KEY.match(key):
-            raise InvalidInput(f"Accounts.Tags.{key}", "is not a valid tag key")
+            raise InvalidInput(
+                f"Accounts.Tags.{key}", "is not a valid tag key (1 to 128 letters, digits, spaces and _.:/=+-@)"
+            )
         if not isinstance(value, str):
             raise InvalidInput(f"Accounts.Tags.{key}", f"must be a string, got {_type_name(value)}")
     return dict(raw)
@@ -109,36 +118,46 @@ def _parse_accounts(raw: Any) -> AccountFilter:
     if not isinstance(raw, dict):
         raise InvalidInput("Accounts", f"must be an object, got {_type_name(raw)}")
     _check_keys(raw, ACCOUNTS_KEYS, "Accounts")
-    account = "12-digit account id"
+    account, account_example = "12-digit account id", '"123456789012"'
+    ou, ou_example = "OU or root id", "ou-ab12-cd34ef56 or r-ab12"
+    present = {k: v for k, v in raw.items() if v is not None}
     return AccountFilter(
-        include=_string_list(raw["Include"], "Accounts.Include", ACCOUNT_ID, account) if "Include" in raw else (),
-        exclude=_string_list(raw["Exclude"], "Accounts.Exclude", ACCOUNT_ID, account) if "Exclude" in raw else (),
-        organizational_units=_string_list(
-            raw["OrganizationalUnits"],
-            "Accounts.OrganizationalUnits",
-            OU_ID,
-            "OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)",
-        )
-        if "OrganizationalUnits" in raw
+        include=_string_list(present["Include"], "Accounts.Include", ACCOUNT_ID, account, account_example)
+        if "Include" in present
         else (),
-        tags=_parse_tags(raw["Tags"]) if "Tags" in raw else {},
+        exclude=_string_list(present["Exclude"], "Accounts.Exclude", ACCOUNT_ID, account, account_example)
+        if "Exclude" in present
+        else (),
+        organizational_units=_string_list(
+            present["OrganizationalUnits"], "Accounts.OrganizationalUnits", OU_ID, ou, ou_example
+        )
+        if "OrganizationalUnits" in present
+        else (),
+        tags=_parse_tags(present["Tags"]) if "Tags" in present else {},
     )
 
 
 def parse_input(raw: Any) -> ExecutionInput:
-    """Validate the execution input; every key is optional. Raises ``InvalidInput``."""
+    """Validate the execution input; every key is optional (``null`` counts as omitted).
+
+    Raises ``InvalidInput`` naming the first offending field.
+    """
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise InvalidInput("$", f"the execution input must be a JSON object, got {_type_name(raw)}")
     _check_keys(raw, INPUT_KEYS, "")
     regions, all_regions = _parse_regions(raw.get("Regions"))
-    params = raw.get("Params", {})
+    params = raw.get("Params")
+    if params is None:
+        params = {}
     if not isinstance(params, dict):
-        raise InvalidInput("Params", f"must be an object, got {_type_name(params)}")
-    dry_run = raw.get("DryRun", True)
+        raise InvalidInput("Params", f"must be an object of the operation's parameters, got {_type_name(params)}")
+    dry_run = raw.get("DryRun")
+    if dry_run is None:
+        dry_run = True
     if not isinstance(dry_run, bool):
-        raise InvalidInput("DryRun", f"must be true or false, got {dry_run!r}")
+        raise InvalidInput("DryRun", f"must be true or false (a JSON boolean), got {_type_name(dry_run)} {dry_run!r}")
     return ExecutionInput(
         regions=regions,
         all_regions=all_regions,
@@ -214,9 +233,9 @@ def plan_targets(
         if not matches(account, selection):
             continue
         if account.status != "ACTIVE":
-            skipped.extend(Target(account.id, account.name, r) for r in skipped_regions)
+            skipped.extend(Target(account.id, account.name, r) for r in sorted(skipped_regions))
             continue
-        targets.extend(Target(account.id, account.name, r) for r in regions_for(account))
+        targets.extend(Target(account.id, account.name, r) for r in sorted(regions_for(account)))
     return TargetPlan(tuple(targets), tuple(skipped))
 
 

@@ -53,10 +53,11 @@ def regions_chooser(
     execution_input: targets.ExecutionInput,
     default_regions: str,
     mgmt: boto3.Session,
-    accounts: list[org.Account],
+    selected: list[org.Account],
 ) -> tuple[Any, list[str]]:
-    """``(regions_for(account), skipped_regions)`` for the plan.
+    """``(regions_for(account), skipped_regions)`` for the plan of the ``selected`` accounts.
 
+    With ``"ALL"``, only the selected ACTIVE accounts' regions are listed (one call each).
     ``organization`` scope: one target, the management account in the home region (every other
     account gets no region, so no target and no skipped row).
     """
@@ -68,7 +69,7 @@ def regions_chooser(
         home = [operation.home_region]
         return (lambda _a: home), home
     if execution_input.all_regions:
-        active = [a.id for a in accounts if a.status == "ACTIVE"]
+        active = [a.id for a in selected if a.status == "ACTIVE"]
         enabled = org.enabled_regions(mgmt, active)
         return (lambda a: enabled[a.id]), [targets.ALL_REGIONS]
     regions = list(execution_input.regions or targets.parse_default_regions(default_regions))
@@ -90,10 +91,11 @@ def fanout(
         mgmt, with_parents=targets.needs_parents(selection), with_tags=targets.needs_tags(selection)
     )
     targets.check_known_accounts(accounts, selection)
+    selected = [a for a in accounts if targets.matches(a, selection)]
     regions_for, skipped_regions = regions_chooser(
-        operation, execution_input, str(event.get("DefaultRegions", "")), mgmt, accounts
+        operation, execution_input, str(event.get("DefaultRegions", "")), mgmt, selected
     )
-    plan = targets.plan_targets(accounts, selection, regions_for, skipped_regions)
+    plan = targets.plan_targets(selected, selection, regions_for, skipped_regions)
 
     expires_at = int((time.time() if now is None else now) + settings.result_ttl_days * DAY)
     if plan.skipped:

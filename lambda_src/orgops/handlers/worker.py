@@ -75,5 +75,18 @@ def work(
         return status(target, store.FAILED, code=code, message=str(err.get("Message", "")))
 
 
+# One cache per warm Lambda environment, made on the first invocation (never at import time):
+# consecutive targets of one account, in any region, reuse its credentials until near expiry.
+_SESSIONS: dict[str, RoleSessions] = {}
+
+
+def role_sessions(role_name: str, base: boto3.Session) -> RoleSessions:
+    if role_name not in _SESSIONS:
+        _SESSIONS[role_name] = RoleSessions(base, role_name)
+    return _SESSIONS[role_name]
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return work(event, WorkerSettings.from_env(), new_session())
+    settings = WorkerSettings.from_env()
+    base = new_session()
+    return work(event, settings, base, role_sessions(settings.member_role_name, base))
