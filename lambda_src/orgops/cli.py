@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from orgops import operations
+from orgops import cli_operator, operations
 from orgops.errors import OrgopsError
 
 
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("operation")
     p.add_argument("--output", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_describe)
+    cli_operator.register(sub)
     return parser
 
 

@@ -1,0 +1,296 @@
+"""What the operator commands share: exit codes, AWS and targeting flags, building the input.
+
+``build_input`` turns the targeting flags into the execution input exactly as documented
+(``{"Regions", "Accounts": {"Include", "Exclude", "OrganizationalUnits", "Tags"}, "Params",
+"DryRun"}``), leaving out what was not given so the deployed defaults apply; ``check_input``
+validates it with the same code the fanout runs, so bad input fails here, before anything starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from orgops import operations, targets
+from orgops.errors import InvalidInput, OrgopsError
+
+# Exit codes: scripts can rely on these (README, "Running an operation").
+EXIT_OK = 0  # the execution succeeded and no target failed
+EXIT_TARGETS_FAILED = 1  # the execution succeeded, but at least one target failed (see errors.csv)
+EXIT_USAGE = 2  # bad flags or input: nothing was started
+EXIT_EXECUTION_FAILED = 3  # the execution FAILED, TIMED_OUT or was ABORTED
+EXIT_AWS = 4  # AWS said no: credentials, permissions, state machine not found, throttled out
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+EXIT_CODES_EPILOG = """\
+exit codes:
+  0    the execution succeeded and every target succeeded (or was skipped)
+  1    the execution succeeded but some targets failed: see errors.csv
+  2    usage error or invalid input: nothing was started
+  3    the execution FAILED, TIMED_OUT or was ABORTED
+  4    an AWS error: credentials, permissions, state machine or execution not found
+  130  interrupted (Ctrl-C)"""
+
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+
+
+class UsageError(OrgopsError):
+    """A flag or file the operator gave is wrong; the message says how to fix it."""
+
+    code = "UsageError"
+
+
+class NotFound(OrgopsError):
+    """A state machine, execution or report that the operator named does not exist."""
+
+    code = "NotFound"
+
+
+def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn the errors a command can meet into a message on stderr and a documented exit code."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except (InvalidInput, UsageError) as exc:
+            print(f"orgops: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except NotFound as exc:
+            print(f"orgops: {exc}", file=sys.stderr)
+            return EXIT_AWS
+        except NoCredentialsError:
+            print(
+                "orgops: no AWS credentials: pass --profile, set AWS_PROFILE, or run `aws sso login`",
+                file=sys.stderr,
+            )
+            return EXIT_AWS
+        except (ClientError, BotoCoreError) as exc:
+            print(f"orgops: AWS error: {exc}", file=sys.stderr)
+            return EXIT_AWS
+        except KeyboardInterrupt:
+            print("\norgops: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+    return run
+
+
+def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("AWS connection (the standard credential chain applies)")
+    group.add_argument("--profile", help="named profile from ~/.aws/config (default: AWS_PROFILE or the default chain)")
+    group.add_argument("--region", help="region of the state machine (default: the profile's or AWS_REGION)")
+    group.add_argument(
+        "--endpoint-url",
+        help="send every AWS call to this endpoint, e.g. http://127.0.0.1:5000 for `orgops emulator`",
+    )
+
+
+def add_output_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output",
+        choices=("table", "json"),
+        default="table",
+        help="table for people (default), json for scripts (one JSON document on stdout)",
+    )
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def _csv_items(values: Sequence[str] | None) -> list[str]:
+    """``--accounts 1,2 --accounts 3`` and ``--accounts 1 2`` both give ``[1, 2, 3]``."""
+    out: list[str] = []
+    for value in values or ():
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    return out
+
+
+def add_targeting_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("targets (all optional: by default every active account, deployed regions)")
+    group.add_argument(
+        "--regions",
+        nargs="+",
+        action="extend",
+        metavar="REGION",
+        help="regions to run in (space or comma separated), or ALL for each account's enabled regions",
+    )
+    group.add_argument("--accounts", nargs="+", action="extend", metavar="ID", help="only these account ids")
+    group.add_argument("--exclude", nargs="+", action="extend", metavar="ID", help="never these account ids")
+    group.add_argument(
+        "--ou", nargs="+", action="extend", metavar="OU_ID", help="only accounts under these OUs (or the root r-xxxx)"
+    )
+    group.add_argument(
+        "--tag",
+        action="append",
+        type=_key_value,
+        metavar="KEY=VALUE",
+        help="only accounts with this tag (repeat: all must match)",
+    )
+    params = group.add_mutually_exclusive_group()
+    params.add_argument(
+        "--param",
+        action="append",
+        type=_key_value,
+        metavar="NAME=VALUE",
+        help='an operation parameter; VALUE is read as JSON when it parses (7, true, ["a"]), else as a string',
+    )
+    params.add_argument("--params-file", type=Path, metavar="FILE", help="a JSON object of operation parameters")
+    group.add_argument(
+        "--apply",
+        action="store_true",
+        help='really change resources ("DryRun": false); asks for confirmation unless --yes',
+    )
+    group.add_argument(
+        "--yes", "-y", action="store_true", help="do not ask before --apply (needed when not on a terminal)"
+    )
+
+
+def parse_param_value(text: str) -> Any:
+    """``7`` -> 7, ``true`` -> True, ``["a"]`` -> ["a"]; anything that is not JSON stays a string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def read_params(param: Sequence[tuple[str, str]] | None, params_file: Path | None) -> dict[str, Any]:
+    if params_file is not None:
+        try:
+            raw = json.loads(params_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UsageError(f"--params-file: cannot read {params_file}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise UsageError(f"--params-file: {params_file} is not JSON: {exc}") from None
+        if not isinstance(raw, dict):
+            raise UsageError(f"--params-file: {params_file} must hold a JSON object of parameter name to value")
+        return raw
+    out: dict[str, Any] = {}
+    for name, value in param or ():
+        if name in out:
+            raise UsageError(f"--param {name} is given twice")
+        out[name] = parse_param_value(value)
+    return out
+
+
+def build_input(args: argparse.Namespace) -> dict[str, Any]:
+    """The execution input from the flags; keys not given are left out (the deployed defaults apply)."""
+    doc: dict[str, Any] = {}
+    regions = _csv_items(args.regions)
+    if regions:
+        doc["Regions"] = targets.ALL_REGIONS if [r.upper() for r in regions] == [targets.ALL_REGIONS] else regions
+    accounts: dict[str, Any] = {}
+    if args.accounts:
+        accounts["Include"] = _csv_items(args.accounts)
+    if args.exclude:
+        accounts["Exclude"] = _csv_items(args.exclude)
+    if args.ou:
+        accounts["OrganizationalUnits"] = _csv_items(args.ou)
+    if args.tag:
+        tags: dict[str, str] = {}
+        for key, value in args.tag:
+            if key in tags and tags[key] != value:
+                raise UsageError(f"--tag {key} is given twice with different values; an account has one value per key")
+            tags[key] = value
+        accounts["Tags"] = tags
+    if accounts:
+        doc["Accounts"] = accounts
+    params = read_params(args.param, args.params_file)
+    if params:
+        doc["Params"] = params
+    doc["DryRun"] = not args.apply
+    return doc
+
+
+def check_input(operation_name: str, doc: Mapping[str, Any]) -> tuple[operations.Operation, dict[str, Any]]:
+    """Validate as the fanout will: the operation, the input, then the operation's Params."""
+    operation = operations.get(operation_name)
+    parsed = targets.parse_input(dict(doc))
+    return operation, operation.validate_params(parsed.params)
+
+
+def confirm_apply(
+    operation: operations.Operation,
+    assume_yes: bool,
+    stdin: TextIO | None = None,
+    stderr: TextIO | None = None,
+    ask: Callable[[str], str] = input,
+) -> None:
+    """Ask before a run that may change resources; refuse without a terminal unless ``--yes``."""
+    stdin = stdin or sys.stdin
+    stderr = stderr or sys.stderr
+    if assume_yes:
+        return
+    if not stdin.isatty():
+        raise UsageError(
+            "--apply changes resources and this shell is not interactive, so nobody can confirm; "
+            "add --yes to apply without asking, or drop --apply for a dry run"
+        )
+    what = "may change resources" if operation.mutating else "is read-only, but will run with DryRun false"
+    print(f"{operation.name} {what} in every selected account and region.", file=stderr)
+    try:
+        answer = ask(f'Type "{operation.name}" to apply, anything else to cancel: ')
+    except EOFError:
+        answer = ""
+    if answer.strip() != operation.name:
+        raise UsageError("not confirmed: nothing was started")
+
+
+class Aws:
+    """Clients built from the standard credential chain, a profile, a region and an endpoint."""
+
+    def __init__(self, profile: str | None = None, region: str | None = None, endpoint_url: str | None = None):
+        self.session = boto3.Session(profile_name=profile, region_name=region)
+        self.endpoint_url = endpoint_url
+        if not self.session.region_name:
+            raise UsageError("no region: pass --region, set AWS_REGION, or set region in your profile")
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Aws:
+        return cls(args.profile, args.region, args.endpoint_url)
+
+    @property
+    def region(self) -> str:
+        return str(self.session.region_name)
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+
+
+@contextmanager
+def endpoint_environment(endpoint_url: str | None) -> Iterator[None]:
+    """Point every client of this process at ``endpoint_url``, including sessions made from assumed roles."""
+    if not endpoint_url:
+        yield
+        return
+    old = os.environ.get("AWS_ENDPOINT_URL")
+    os.environ["AWS_ENDPOINT_URL"] = endpoint_url
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+        else:
+            os.environ["AWS_ENDPOINT_URL"] = old
+
+
+def print_json(doc: Any, stream: TextIO | None = None) -> None:
+    print(json.dumps(doc, indent=2, default=str), file=stream or sys.stdout)
+
+
+def invalid_input_message(exc: InvalidInput) -> str:
+    return f"invalid input: {exc}"

@@ -1,0 +1,182 @@
+"""The operator subcommands' flags, help and examples: ``run``, ``local``, ``executions``, ``report``.
+
+``register`` adds them to the ``orgops`` parser (``orgops.cli.build_parser``); the commands
+themselves live in ``orgops.cli_run`` and ``orgops.local``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from orgops.cli_common import (
+    EXIT_CODES_EPILOG,
+    add_aws_arguments,
+    add_output_argument,
+    add_targeting_arguments,
+)
+
+RUN_EPILOG = f"""\
+examples:
+  # dry run (the default) in two regions of every active account, report into ./reports/
+  orgops run unused-ebs-volumes --regions eu-west-1 us-east-1
+
+  # only one OU and accounts tagged env=prod, with a parameter, in each account's enabled regions
+  orgops run securityhub-standards --regions ALL --ou ou-ab12-cdef3456 --tag env=prod \\
+      --param 'StandardArns=["arn:aws:securityhub:REGION::standards/cis-aws-foundations-benchmark/v/1.4.0"]'
+
+  # really change resources, from a script (no prompt), machine-readable result
+  orgops run <operation> --accounts 111122223333 --apply --yes --output json
+
+  # start and return at once; follow or fetch later with `orgops report ARN --wait`
+  orgops run public-ips --no-wait
+
+  # against the emulator (`orgops emulator` prints the endpoint)
+  orgops run public-ips --endpoint-url http://127.0.0.1:5000 --region us-east-1
+
+The input sent is exactly the documented execution input:
+  {{"Regions": [...] | "ALL", "Accounts": {{"Include", "Exclude", "OrganizationalUnits", "Tags"}},
+   "Params": {{...}}, "DryRun": true}}
+Flags not given are left out, so the deployed defaults apply. It is validated here, with the
+fanout's own code, before anything starts. Ctrl-C offers to stop the execution.
+
+{EXIT_CODES_EPILOG}"""
+
+LOCAL_EPILOG = f"""\
+examples:
+  # develop an operation against the emulator, nothing deployed
+  orgops local public-ips --endpoint-url http://127.0.0.1:5000 --region us-east-1 --regions us-east-1
+
+  # against a real organization with your SSO profile, reaching members through a role you may assume
+  orgops local unused-ebs-volumes --profile mgmt --regions eu-west-1 \\
+      --role-name OrganizationAccountAccessRole --concurrency 16
+
+`local` runs the Lambdas' own fanout, worker and report code in this process, one thread per
+running target, with your credentials. The result store (data bucket and status table) is a
+temporary local directory, so nothing needs deploying; the report files (report.csv, errors.csv,
+summary.json) are written to --out exactly as the state machine writes them. Member accounts are
+reached by assuming --role-name (default: the operation's operation-readonly / operation-admin).
+
+{EXIT_CODES_EPILOG}"""
+
+EXECUTIONS_EPILOG = """\
+examples:
+  orgops executions public-ips                      # the 20 most recent runs, newest first
+  orgops executions public-ips --max-items 5 --output json
+
+Counts and the report URI come from the summary.json the report step writes to
+s3://<data bucket>/reports/<operation>/<execution name>/summary.json; a run that did not reach
+the report step shows '-'."""
+
+REPORT_EPILOG = f"""\
+examples:
+  orgops report arn:aws:states:eu-west-1:111122223333:execution:orgops-public-ips:public-ips-20261125T101500Z-1a2b
+  orgops report ARN --wait --out /tmp/run1          # follow a running execution, then download
+
+{EXIT_CODES_EPILOG}"""
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _add_lookup_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("finding the state machine (default: named <prefix>-<operation>)")
+    group.add_argument("--state-machine-arn", help="use this state machine")
+    group.add_argument(
+        "--tf-outputs",
+        type=Path,
+        metavar="FILE",
+        help="`terraform output -json > FILE` of the root configuration: its state_machine_arns output",
+    )
+    group.add_argument(
+        "--name-prefix", default="orgops", help="state machines are named PREFIX-OPERATION (default: orgops)"
+    )
+
+
+def _add_wait_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="where to save the report files (default: ./reports/OPERATION/NAME/)"
+    )
+    parser.add_argument("--poll-seconds", type=float, default=2.0, help=argparse.SUPPRESS)
+
+
+def register(sub: Any) -> None:
+    """Add the operator subcommands to ``sub`` (the ``orgops`` parser's subparsers)."""
+    from orgops import cli_run, local
+
+    p = sub.add_parser(
+        "run",
+        help="start an operation's state machine, follow it with a progress bar, download the report",
+        description="Start OPERATION's state machine with an execution input built from the flags, follow it "
+        "with a progress bar, print the summary and download the report CSVs.",
+        epilog=RUN_EPILOG,
+        formatter_class=_formatter,
+    )
+    p.add_argument("operation", help="the operation to run (`orgops list`)")
+    add_targeting_arguments(p)
+    p.add_argument("--name", help="execution name (default: OPERATION-<UTC time>-<random>)")
+    p.add_argument("--no-wait", action="store_true", help="print the execution ARN and return at once")
+    _add_wait_arguments(p)
+    _add_lookup_arguments(p)
+    add_aws_arguments(p)
+    add_output_argument(p)
+    p.set_defaults(func=cli_run.cmd_run)
+
+    p = sub.add_parser(
+        "local",
+        help="run an operation in this process (no deployment): same code, same report files",
+        description="Run OPERATION's fanout, workers and report in this process with a thread pool and your "
+        "credentials, and write the same report files the state machine writes.",
+        epilog=LOCAL_EPILOG,
+        formatter_class=_formatter,
+    )
+    p.add_argument("operation", help="the operation to run (`orgops list`)")
+    add_targeting_arguments(p)
+    p.add_argument("--concurrency", type=int, default=8, help="targets run at once (default: 8)")
+    p.add_argument(
+        "--role-name", help="role assumed in each member account (default: operation-readonly / operation-admin)"
+    )
+    p.add_argument("--org-role-arn", help="role to assume to list the organization (default: your credentials)")
+    p.add_argument(
+        "--default-regions",
+        metavar="R1,R2",
+        help="regions when --regions is not given (the deployed default; here: your region)",
+    )
+    p.add_argument("--name", help="run name (default: OPERATION-<UTC time>-<random>)")
+    p.add_argument(
+        "--out", type=Path, metavar="DIR", help="where to write the report files (default: ./reports/OPERATION/NAME/)"
+    )
+    add_aws_arguments(p)
+    add_output_argument(p)
+    p.set_defaults(func=local.cmd_local)
+
+    p = sub.add_parser(
+        "executions",
+        help="recent runs of an operation: status, counts, report URI",
+        description="List OPERATION's recent executions, newest first, with the counts from each report's summary.",
+        epilog=EXECUTIONS_EPILOG,
+        formatter_class=_formatter,
+    )
+    p.add_argument("operation", help="the operation (`orgops list`)")
+    p.add_argument("--max-items", type=int, default=20, help="how many executions (default: 20)")
+    p.add_argument("--bucket", help="the data bucket (default: read from the state machine definition)")
+    _add_lookup_arguments(p)
+    add_aws_arguments(p)
+    add_output_argument(p)
+    p.set_defaults(func=cli_run.cmd_executions)
+
+    p = sub.add_parser(
+        "report",
+        help="download the report of an execution (optionally wait for it to finish)",
+        description="Print the summary of EXECUTION_ARN and download its report files.",
+        epilog=REPORT_EPILOG,
+        formatter_class=_formatter,
+    )
+    p.add_argument("execution_arn", help="the execution's ARN (`orgops executions OPERATION`)")
+    p.add_argument("--wait", action="store_true", help="follow a running execution with a progress bar first")
+    _add_wait_arguments(p)
+    add_aws_arguments(p)
+    add_output_argument(p)
+    p.set_defaults(func=cli_run.cmd_report)

@@ -1,0 +1,424 @@
+"""``orgops run``, ``orgops executions`` and ``orgops report``: the deployed state machines.
+
+``run`` validates the input locally (the fanout's own code), finds the operation's state machine,
+starts it under a readable name, follows it with a progress bar (inline path: the execution
+history; distributed path: ``DescribeMapRun``), prints the summary the report step returned and
+downloads the report files. Ctrl-C offers to stop the execution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from botocore.exceptions import ClientError
+
+from orgops import progress, store
+from orgops.cli_common import (
+    EXIT_EXECUTION_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TARGETS_FAILED,
+    Aws,
+    NotFound,
+    UsageError,
+    build_input,
+    check_input,
+    confirm_apply,
+    guarded,
+    print_json,
+)
+from orgops.handlers.fanout import DISTRIBUTED
+
+NAME_PREFIX = "orgops"
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+POLL_SECONDS = 2.0
+DEFAULT_OUT = Path("reports")
+
+
+# ---- finding things ---------------------------------------------------------------------------
+
+
+def state_machine_name(operation: str, prefix: str = NAME_PREFIX) -> str:
+    return f"{prefix}-{operation}"
+
+
+def arn_from_tf_outputs(outputs: Mapping[str, Any], operation: str) -> str | None:
+    """The operation's state machine ARN from ``terraform output -json``: the first output whose
+    value maps the operation name to a state machine ARN (``state_machine_arns`` in the root)."""
+    for name in sorted(outputs, key=lambda n: (n != "state_machine_arns", n)):
+        value = outputs[name].get("value") if isinstance(outputs[name], Mapping) else None
+        if isinstance(value, Mapping):
+            arn = value.get(operation)
+            if isinstance(arn, str) and ":stateMachine:" in arn:
+                return arn
+    return None
+
+
+def read_tf_outputs(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"--tf-outputs: cannot read {path}: {exc.strerror}") from None
+    except ValueError:
+        raise UsageError(f"--tf-outputs: {path} is not JSON; write it with `terraform output -json > {path}`") from None
+    if not isinstance(doc, dict):
+        raise UsageError(f"--tf-outputs: {path} is not the object `terraform output -json` prints")
+    return doc
+
+
+def find_state_machine(
+    sfn: Any,
+    operation: str,
+    arn: str | None = None,
+    tf_outputs: Path | None = None,
+    prefix: str = NAME_PREFIX,
+) -> str:
+    """``--state-machine-arn``, else the Terraform outputs file, else by name among the account's machines."""
+    if arn:
+        return arn
+    if tf_outputs is not None:
+        found = arn_from_tf_outputs(read_tf_outputs(tf_outputs), operation)
+        if not found:
+            raise UsageError(f"--tf-outputs: no output maps {operation!r} to a state machine ARN in {tf_outputs}")
+        return found
+    wanted = state_machine_name(operation, prefix)
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            if machine["name"] == wanted:
+                return str(machine["stateMachineArn"])
+    raise NotFound(
+        f"no state machine named {wanted} in this account and region; deploy the operation "
+        "(terraform/, operations map), pass --region, --state-machine-arn or --tf-outputs"
+    )
+
+
+def data_bucket_from_definition(definition: str) -> str | None:
+    """The data bucket the state machine writes to (its distributed Map's ResultWriter)."""
+
+    def walk(node: Any) -> Iterator[str]:
+        if isinstance(node, dict):
+            writer = node.get("ResultWriter")
+            if isinstance(writer, dict) and isinstance(writer.get("Parameters", {}).get("Bucket"), str):
+                yield writer["Parameters"]["Bucket"]
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+
+    try:
+        return next(walk(json.loads(definition)), None)
+    except ValueError:
+        return None
+
+
+def execution_name(operation: str, now: datetime | None = None, suffix: str | None = None) -> str:
+    """``public-ips-20261125T101500Z-1a2b``: sortable, unique, within the 80-character limit."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{operation[:60]}-{stamp}-{suffix or secrets.token_hex(2)}"
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise ValueError(f"not an s3:// URI: {uri!r}")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
+
+
+def summary_uri(report_uri: str) -> str:
+    return report_uri.rsplit("/", 1)[0] + "/summary.json"
+
+
+# ---- following an execution ---------------------------------------------------------------------
+
+
+def exit_code(status: str, summary: Mapping[str, Any] | None) -> int:
+    """The documented exit code for a finished execution."""
+    if status != "SUCCEEDED":
+        return EXIT_EXECUTION_FAILED
+    if summary and int(summary.get("Failed", 0)) > 0:
+        return EXIT_TARGETS_FAILED
+    return EXIT_OK
+
+
+def current_counts(sfn: Any, execution_arn: str, history: progress.HistoryCounter) -> progress.Counts:
+    counts = history.poll()
+    fanout = history.fanout_output or {}
+    if fanout.get("Mode") != DISTRIBUTED or counts.phase != progress.RUNNING:
+        return counts
+    runs = sfn.list_map_runs(executionArn=execution_arn).get("mapRuns", [])
+    if not runs:
+        return counts
+    return progress.map_run_counts(sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"]))
+
+
+def follow(
+    sfn: Any,
+    execution_arn: str,
+    bar: progress.ProgressLine,
+    poll_seconds: float = POLL_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Poll until the execution ends, drawing the bar; returns ``DescribeExecution``."""
+    history = progress.HistoryCounter(sfn, execution_arn)
+    while True:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        counts = current_counts(sfn, execution_arn, history) if bar.enabled else progress.Counts()
+        if described["status"] in TERMINAL:
+            bar.finish(counts if bar.enabled else None)
+            return described
+        bar.update(counts)
+        sleep(poll_seconds)
+
+
+def offer_stop(sfn: Any, execution_arn: str, stdin: TextIO, stderr: TextIO, ask: Callable[[str], str] = input) -> bool:
+    """After Ctrl-C: stop the execution if the operator says so; it keeps running otherwise."""
+    print("", file=stderr)
+    if not stdin.isatty():
+        print(f"orgops: interrupted; the execution keeps running: {execution_arn}", file=stderr)
+        return False
+    try:
+        answer = ask("Stop the execution too? Targets already done keep their results [y/N]: ")
+    except (EOFError, KeyboardInterrupt):
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        print(f"orgops: the execution keeps running; follow it with: orgops report {execution_arn} --wait", file=stderr)
+        return False
+    sfn.stop_execution(executionArn=execution_arn, error="orgops.Interrupted", cause="stopped by the operator (Ctrl-C)")
+    print(f"orgops: stopped {execution_arn}", file=stderr)
+    return True
+
+
+# ---- reports ------------------------------------------------------------------------------------
+
+
+def default_out_dir(operation: str, name: str) -> Path:
+    return DEFAULT_OUT / operation / name
+
+
+def download_report(s3: Any, summary: Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """report.csv, errors.csv (when targets failed) and summary.json, into ``out_dir``."""
+    uris = [summary["ReportUri"]]
+    if summary.get("ErrorsUri"):
+        uris.append(summary["ErrorsUri"])
+    uris.append(summary_uri(summary["ReportUri"]))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for uri in uris:
+        bucket, key = split_s3_uri(uri)
+        path = out_dir / key.rsplit("/", 1)[-1]
+        try:
+            s3.download_file(bucket, key, str(path))
+        except ClientError as exc:
+            if uri.endswith("summary.json"):  # an older report step did not write it
+                continue
+            raise NotFound(f"cannot download {uri}: {exc}") from None
+        files.append(path)
+    return files
+
+
+def started_seconds(described: Mapping[str, Any]) -> float | None:
+    start, stop = described.get("startDate"), described.get("stopDate")
+    if start is None or stop is None:
+        return None
+    return (stop - start).total_seconds()
+
+
+def result_document(described: Mapping[str, Any], summary: Mapping[str, Any] | None, files: list[Path]) -> dict:
+    doc: dict[str, Any] = {
+        "ExecutionArn": described["executionArn"],
+        "Status": described["status"],
+        "Summary": dict(summary) if summary else None,
+        "Files": [str(f) for f in files],
+    }
+    if described["status"] != "SUCCEEDED":
+        doc["Error"] = described.get("error", "")
+        doc["Cause"] = described.get("cause", "")
+    return doc
+
+
+def print_result(doc: Mapping[str, Any], seconds: float | None, stream: TextIO) -> None:
+    took = f" in {progress.format_duration(seconds)}" if seconds is not None else ""
+    print(f"execution  {doc['ExecutionArn']}", file=stream)
+    print(f"status     {doc['Status']}{took}", file=stream)
+    summary = doc.get("Summary")
+    if summary:
+        print(
+            f"targets    {summary['Targets']}: {summary['Succeeded']} succeeded, {summary['Failed']} failed, "
+            f"{summary['Skipped']} skipped",
+            file=stream,
+        )
+        print(f"rows       {summary['Rows']}", file=stream)
+        print(f"report     {summary['ReportUri']}", file=stream)
+        if summary.get("ErrorsUri"):
+            print(f"errors     {summary['ErrorsUri']}", file=stream)
+    if doc["Status"] != "SUCCEEDED":
+        print(f"error      {doc.get('Error') or '-'}", file=stream)
+        cause = str(doc.get("Cause") or "")
+        print(f"cause      {cause[:500] or '-'}", file=stream)
+    for path in doc["Files"]:
+        print(f"saved      {path}", file=stream)
+
+
+def finish(aws: Aws, described: dict[str, Any], out_dir: Path | None, operation: str | None, output: str) -> int:
+    """Summary, downloads and the exit code of a finished execution."""
+    summary = (
+        json.loads(described["output"]) if described["status"] == "SUCCEEDED" and described.get("output") else None
+    )
+    files: list[Path] = []
+    if summary and summary.get("ReportUri"):
+        ref = store.ExecutionRef.parse(described["executionArn"])
+        target = out_dir or default_out_dir(str(summary.get("Operation") or operation), ref.name)
+        files = download_report(aws.client("s3"), summary, target)
+    doc = result_document(described, summary, files)
+    if output == "json":
+        print_json(doc)
+    else:
+        print_result(doc, started_seconds(described), sys.stdout)
+    return exit_code(described["status"], summary)
+
+
+def follow_and_finish(
+    aws: Aws, execution_arn: str, out_dir: Path | None, operation: str | None, output: str, poll: float
+) -> int:
+    sfn = aws.client("stepfunctions")
+    bar = progress.ProgressLine(sys.stderr)
+    try:
+        described = follow(sfn, execution_arn, bar, poll)
+    except KeyboardInterrupt:
+        if bar.enabled:
+            bar.finish()
+        offer_stop(sfn, execution_arn, sys.stdin, sys.stderr)
+        return EXIT_INTERRUPTED
+    return finish(aws, described, out_dir, operation, output)
+
+
+# ---- commands -----------------------------------------------------------------------------------
+
+
+@guarded
+def cmd_run(args: argparse.Namespace) -> int:
+    doc = build_input(args)
+    operation, _params = check_input(args.operation, doc)
+    if args.apply:
+        confirm_apply(operation, args.yes)
+    aws = Aws.from_args(args)
+    sfn = aws.client("stepfunctions")
+    machine = find_state_machine(sfn, operation.name, args.state_machine_arn, args.tf_outputs, args.name_prefix)
+    name = args.name or execution_name(operation.name)
+    started = sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(doc))
+    execution_arn = started["executionArn"]
+    if args.no_wait:
+        if args.output == "json":
+            print_json({"ExecutionArn": execution_arn, "Name": name, "Input": doc})
+        else:
+            print(execution_arn)
+        return EXIT_OK
+    mode = "APPLY" if args.apply else "dry run"
+    print(f"started {name} ({mode}): {execution_arn}", file=sys.stderr)
+    return follow_and_finish(aws, execution_arn, args.out, operation.name, args.output, args.poll_seconds)
+
+
+@guarded
+def cmd_report(args: argparse.Namespace) -> int:
+    aws = Aws.from_args(args)
+    sfn = aws.client("stepfunctions")
+    try:
+        described = sfn.describe_execution(executionArn=args.execution_arn)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("ExecutionDoesNotExist", "InvalidArn"):
+            raise NotFound(f"no execution {args.execution_arn}: {exc.response['Error'].get('Message', '')}") from None
+        raise
+    if described["status"] not in TERMINAL:
+        if not args.wait:
+            print(
+                f"orgops: {args.execution_arn} is {described['status']}; add --wait to follow it to the end",
+                file=sys.stderr,
+            )
+            return EXIT_EXECUTION_FAILED
+        return follow_and_finish(aws, args.execution_arn, args.out, None, args.output, args.poll_seconds)
+    return finish(aws, described, args.out, None, args.output)
+
+
+def load_summary(s3: Any, bucket: str, operation: str, name: str) -> dict[str, Any] | None:
+    key = f"{store.REPORTS_PREFIX}/{operation}/{name}/summary.json"
+    try:
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except ClientError:
+        return None
+
+
+def execution_rows(sfn: Any, s3: Any, machine: str, operation: str, limit: int, bucket: str | None) -> list[dict]:
+    if bucket is None:
+        bucket = data_bucket_from_definition(sfn.describe_state_machine(stateMachineArn=machine)["definition"])
+    rows = []
+    for page in sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=machine, PaginationConfig={"MaxItems": limit}
+    ):
+        for ex in page["executions"]:
+            summary = load_summary(s3, bucket, operation, ex["name"]) if bucket else None
+            rows.append(
+                {
+                    "Name": ex["name"],
+                    "Status": ex["status"],
+                    "StartDate": ex["startDate"].isoformat(),
+                    "Seconds": started_seconds(ex),
+                    "Targets": summary.get("Targets") if summary else None,
+                    "Failed": summary.get("Failed") if summary else None,
+                    "Rows": summary.get("Rows") if summary else None,
+                    "ReportUri": summary.get("ReportUri") if summary else None,
+                    "ExecutionArn": ex["executionArn"],
+                }
+            )
+    return rows
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def print_executions(rows: list[dict], stream: TextIO) -> None:
+    if not rows:
+        print("no executions yet", file=stream)
+        return
+    headers = ("NAME", "STATUS", "STARTED", "TOOK", "TARGETS", "FAILED", "ROWS", "REPORT")
+    table = [
+        (
+            r["Name"],
+            r["Status"],
+            r["StartDate"][:19].replace("T", " "),
+            progress.format_duration(r["Seconds"]) if r["Seconds"] is not None else "-",
+            _cell(r["Targets"]),
+            _cell(r["Failed"]),
+            _cell(r["Rows"]),
+            _cell(r["ReportUri"]),
+        )
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
+    for row in (headers, *table):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=stream)
+
+
+@guarded
+def cmd_executions(args: argparse.Namespace) -> int:
+    from orgops import operations
+
+    operation = operations.get(args.operation)
+    aws = Aws.from_args(args)
+    sfn = aws.client("stepfunctions")
+    machine = find_state_machine(sfn, operation.name, args.state_machine_arn, args.tf_outputs, args.name_prefix)
+    rows = execution_rows(sfn, aws.client("s3"), machine, operation.name, args.max_items, args.bucket)
+    if args.output == "json":
+        print_json(rows)
+    else:
+        print_executions(rows, sys.stdout)
+    return EXIT_OK

@@ -1,0 +1,361 @@
+"""``orgops local``: the fanout, worker and report code of the Lambdas, run in this process.
+
+For developing an operation without deploying anything: the same ``fanout``, ``work`` and
+``build_report`` functions the Lambdas run, with a thread pool standing in for the Map, the
+operator's credentials (or ``--endpoint-url``) standing in for the Lambda roles, and the result
+store (the data bucket and the status table) kept in a local directory instead of S3 and
+DynamoDB. The store is the only piece replaced: ``LocalStore`` answers the handful of S3 and
+DynamoDB calls ``orgops.store`` and ``orgops.report`` make, and ``StoreSession`` hands it out for
+``s3``/``dynamodb`` while every other client (Organizations, STS, the operation's own services)
+is a real one. The state machine's ``RecordStatus`` step becomes ``status_item``, which writes the
+same attributes. So the report files are the ones the state machine writes for the same
+organization, byte for byte, and nothing needs deploying.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import sys
+import tempfile
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
+
+from orgops import operations, progress, store
+from orgops.cli_common import (
+    Aws,
+    UsageError,
+    build_input,
+    check_input,
+    confirm_apply,
+    endpoint_environment,
+    guarded,
+    print_json,
+)
+from orgops.cli_run import default_out_dir, execution_name, exit_code, print_result
+from orgops.config import FanoutSettings, ReportSettings, WorkerSettings
+from orgops.handlers import fanout as fanout_handler
+from orgops.handlers import report as report_handler
+from orgops.handlers import worker as worker_handler
+from orgops.sessions import DEFAULT_ADMIN_ROLE, DEFAULT_READONLY_ROLE, RoleSessions
+
+LOCAL_BUCKET = "orgops-local"
+LOCAL_TABLE = "orgops-local-status"
+LOCAL_MACHINE = "orgops-local"
+# Local runs never take the distributed path: there is no Map run to hand batches to.
+NO_DISTRIBUTION = 2**31 - 1
+STORE_SERVICES = ("s3", "dynamodb")
+# The status table's key schema and TTL attribute (the Terraform table and the ASL use the same).
+HASH_KEY, RANGE_KEY, TTL_ATTRIBUTE = "execution_id", "target", "expires_at"
+
+
+def _not_found(operation: str, key: str) -> ClientError:
+    return ClientError({"Error": {"Code": "NoSuchKey", "Message": f"no object {key}"}}, operation)
+
+
+class LocalS3:
+    """The S3 calls of ``orgops.store`` and ``orgops.report``, on files under ``root/<bucket>/``."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._uploads: dict[str, list[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def path(self, bucket: str, key: str) -> Path:
+        path = (self._root / bucket / key).resolve()
+        if not path.is_relative_to(self._root.resolve()):
+            raise ValueError(f"key escapes the local store: {key!r}")
+        return path
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes | str, **_: Any) -> dict[str, Any]:
+        path = self.path(Bucket, Key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{threading.get_ident()}.tmp")
+        tmp.write_bytes(Body.encode() if isinstance(Body, str) else bytes(Body))
+        tmp.replace(path)
+        return {}
+
+    def get_object(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+        path = self.path(Bucket, Key)
+        if not path.is_file():
+            raise _not_found("GetObject", Key)
+        data = path.read_bytes()
+        return {"Body": StreamingBody(io.BytesIO(data), len(data)), "ContentLength": len(data)}
+
+    def create_multipart_upload(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+        with self._lock:
+            upload_id = f"upload-{len(self._uploads) + 1}"
+            self._uploads[upload_id] = []
+        return {"UploadId": upload_id}
+
+    def upload_part(self, UploadId: str, PartNumber: int, Body: bytes, **_: Any) -> dict[str, Any]:
+        with self._lock:
+            parts = self._uploads[UploadId]
+            if PartNumber != len(parts) + 1:
+                raise ValueError("parts must be uploaded in order")
+            parts.append(bytes(Body))
+        return {"ETag": f'"{UploadId}-{PartNumber}"'}
+
+    def complete_multipart_upload(self, Bucket: str, Key: str, UploadId: str, **_: Any) -> dict[str, Any]:
+        with self._lock:
+            parts = self._uploads.pop(UploadId)
+        return self.put_object(Bucket=Bucket, Key=Key, Body=b"".join(parts))
+
+    def abort_multipart_upload(self, UploadId: str, **_: Any) -> dict[str, Any]:
+        with self._lock:
+            self._uploads.pop(UploadId, None)
+        return {}
+
+
+class _QueryPaginator:
+    def __init__(self, table: LocalTable) -> None:
+        self._table = table
+
+    def paginate(self, ExpressionAttributeValues: Mapping[str, Any], **_: Any) -> Iterator[dict[str, Any]]:
+        ((value,),) = (v.values() for v in ExpressionAttributeValues.values())
+        yield {"Items": self._table.query(value)}
+
+
+class LocalTable:
+    """The status table's calls (``put_item``, ``batch_write_item``, ``query`` by execution), in memory."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, str], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _put(self, item: Mapping[str, Any]) -> None:
+        key = (item[HASH_KEY]["S"], item[RANGE_KEY]["S"])
+        with self._lock:
+            self._items[key] = dict(item)
+
+    def put_item(self, TableName: str, Item: Mapping[str, Any], **_: Any) -> dict[str, Any]:
+        self._put(Item)
+        return {}
+
+    def batch_write_item(self, RequestItems: Mapping[str, list[dict[str, Any]]], **_: Any) -> dict[str, Any]:
+        for requests in RequestItems.values():
+            for request in requests:
+                self._put(request["PutRequest"]["Item"])
+        return {"UnprocessedItems": {}}
+
+    def query(self, execution_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(item) for (hash_key, _), item in sorted(self._items.items()) if hash_key == execution_id]
+
+    def get_paginator(self, name: str) -> _QueryPaginator:
+        if name != "query":
+            raise NotImplementedError(f"the local status table has no {name} paginator")
+        return _QueryPaginator(self)
+
+
+class StoreSession:
+    """A ``boto3.Session`` whose ``s3`` and ``dynamodb`` clients are the local store."""
+
+    def __init__(self, session: boto3.Session, s3: LocalS3, table: LocalTable) -> None:
+        self._session = session
+        self._store = {"s3": s3, "dynamodb": table}
+
+    @property
+    def region_name(self) -> str | None:
+        return self._session.region_name
+
+    def client(self, service: str, *args: Any, **kwargs: Any) -> Any:
+        if service in STORE_SERVICES:
+            return self._store[service]
+        return self._session.client(service, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+def status_item(execution_arn: str, target: Mapping[str, str], result: Mapping[str, Any], expires_at: int) -> dict:
+    """What the ASL's ``RecordStatus`` (``dynamodb:putItem``) writes for one target."""
+    return {
+        HASH_KEY: {"S": execution_arn},
+        RANGE_KEY: {"S": f"{target['AccountId']}#{target['Region']}"},
+        "account_id": {"S": target["AccountId"]},
+        "account_name": {"S": target["AccountName"]},
+        "region": {"S": target["Region"]},
+        "status": {"S": str(result["Status"])},
+        "rows": {"N": str(result["Rows"])},
+        "error_code": {"S": str(result["ErrorCode"])},
+        "error_message": {"S": str(result["ErrorMessage"])},
+        TTL_ATTRIBUTE: {"N": str(expires_at)},
+    }
+
+
+def caught_failure(exc: BaseException) -> dict[str, Any]:
+    """What the ASL's ``WorkerFailed`` records for a worker that raised: the Lambda error, as
+    ``States.JsonToString($.Failure)`` renders ``{"Error", "Cause"}``."""
+    kind = type(exc).__name__
+    cause = json.dumps(
+        {"errorMessage": str(exc), "errorType": kind, "stackTrace": traceback.format_tb(exc.__traceback__)}
+    )
+    return {
+        "Status": store.FAILED,
+        "Rows": 0,
+        "ErrorCode": kind,
+        "ErrorMessage": json.dumps({"Error": kind, "Cause": cause}, separators=(",", ":")),
+    }
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    execution_arn: str
+    summary: dict[str, Any]
+    files: list[Path]
+
+
+def local_execution_arn(region: str, account: str, name: str) -> str:
+    return f"arn:aws:states:{region}:{account}:execution:{LOCAL_MACHINE}:{name}"
+
+
+def member_role_name(operation: operations.Operation, override: str | None) -> str:
+    if override:
+        return override
+    return DEFAULT_ADMIN_ROLE if operation.role == "admin" else DEFAULT_READONLY_ROLE
+
+
+def run_local(
+    operation_name: str,
+    execution_input: Mapping[str, Any],
+    session: boto3.Session,
+    out_dir: Path,
+    work_dir: Path,
+    name: str,
+    *,
+    concurrency: int = 8,
+    role_name: str | None = None,
+    org_role_arn: str | None = None,
+    default_regions: str | None = None,
+    on_progress: Callable[[progress.Counts], None] = lambda _c: None,
+) -> LocalRun:
+    """Fanout, a worker per target on ``concurrency`` threads, then the report; files into ``out_dir``."""
+    operation = operations.get(operation_name)
+    account = session.client("sts").get_caller_identity()["Account"]
+    region = session.region_name or "us-east-1"
+    execution_arn = local_execution_arn(region, account, name)
+    s3, table = LocalS3(work_dir), LocalTable()
+    base = StoreSession(session, s3, table)
+
+    on_progress(progress.Counts(phase=progress.FANOUT))
+    fanned = fanout_handler.fanout(
+        {
+            "Input": dict(execution_input),
+            "Operation": operation.name,
+            "DefaultRegions": default_regions or region,
+            "DistributedThreshold": NO_DISTRIBUTION,
+            "BatchSize": 1,
+            "ExecutionId": execution_arn,
+        },
+        FanoutSettings(data_bucket=LOCAL_BUCKET, status_table=LOCAL_TABLE, org_role_arn=org_role_arn),
+        base,  # type: ignore[arg-type]
+    )
+    common, items = fanned["Common"], fanned["AccountRegions"]
+    settings = WorkerSettings(
+        operation=operation.name, member_role_name=member_role_name(operation, role_name), data_bucket=LOCAL_BUCKET
+    )
+    sessions = RoleSessions(base, settings.member_role_name)  # type: ignore[arg-type]
+
+    def one(item: Mapping[str, str]) -> str:
+        event = {"Target": dict(item), "Common": common, "ExecutionId": execution_arn}
+        try:
+            out = worker_handler.work(event, settings, base, sessions)  # type: ignore[arg-type]
+            result = {k: out[k] for k in ("Status", "Rows", "ErrorCode", "ErrorMessage")}
+        except Exception as exc:  # the state machine's Catch: States.ALL
+            result = caught_failure(exc)
+        table.put_item(TableName=LOCAL_TABLE, Item=status_item(execution_arn, item, result, common["ExpiresAt"]))
+        return str(result["Status"])
+
+    counts = progress.Counts(total=len(items), phase=progress.RUNNING)
+    on_progress(counts)
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="orgops-local") as pool:
+        futures = [pool.submit(one, item) for item in items]
+        running = min(len(items), max(1, concurrency))
+        for future in as_completed(futures):
+            status = future.result()
+            done = counts.finished + 1
+            counts = progress.Counts(
+                total=len(items),
+                succeeded=counts.succeeded + (status != store.FAILED),
+                failed=counts.failed + (status == store.FAILED),
+                running=min(running, len(items) - done),
+                phase=progress.RUNNING,
+            )
+            on_progress(counts)
+
+    on_progress(
+        progress.Counts(total=len(items), succeeded=counts.succeeded, failed=counts.failed, phase=progress.REPORT)
+    )
+    summary = report_handler.build_report(
+        {"Operation": operation.name, "ExecutionId": execution_arn},
+        ReportSettings(data_bucket=LOCAL_BUCKET, status_table=LOCAL_TABLE),
+        base,  # type: ignore[arg-type]
+    )
+    return copy_report(s3, execution_arn, summary, out_dir)
+
+
+def copy_report(s3: LocalS3, execution_arn: str, summary: Mapping[str, Any], out_dir: Path) -> LocalRun:
+    """report.csv and errors.csv as the report step wrote them; summary.json pointing at them."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    local = dict(summary)
+    files = []
+    for field in ("ReportUri", "ErrorsUri"):
+        if not summary.get(field):
+            continue
+        key = str(summary[field]).split("/", 3)[3]
+        target = out_dir / key.rsplit("/", 1)[-1]
+        shutil.copyfile(s3.path(LOCAL_BUCKET, key), target)
+        local[field] = target.resolve().as_uri()
+        files.append(target)
+    summary_path = out_dir / "summary.json"
+    summary_path.write_text(json.dumps({**local, "ExecutionId": execution_arn}, indent=2), encoding="utf-8")
+    files.append(summary_path)
+    return LocalRun(execution_arn, local, files)
+
+
+@guarded
+def cmd_local(args: argparse.Namespace) -> int:
+    doc = build_input(args)
+    operation, _params = check_input(args.operation, doc)
+    if args.apply:
+        confirm_apply(operation, args.yes)
+    if args.concurrency < 1:
+        raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
+    name = args.name or execution_name(operation.name)
+    out_dir = args.out or default_out_dir(operation.name, name)
+    bar = progress.ProgressLine(sys.stderr)
+    with endpoint_environment(args.endpoint_url), tempfile.TemporaryDirectory(prefix="orgops-local-") as work:
+        aws = Aws.from_args(args)
+        print(f"running {name} locally ({'APPLY' if args.apply else 'dry run'})", file=sys.stderr)
+        run = run_local(
+            operation.name,
+            doc,
+            aws.session,
+            out_dir,
+            Path(work),
+            name,
+            concurrency=args.concurrency,
+            role_name=args.role_name,
+            org_role_arn=args.org_role_arn,
+            default_regions=args.default_regions,
+            on_progress=bar.update,
+        )
+    bar.finish()
+    result = {"ExecutionArn": run.execution_arn, "Status": "SUCCEEDED", "Summary": run.summary, "Files": run.files}
+    if args.output == "json":
+        print_json({**result, "Files": [str(f) for f in run.files]})
+    else:
+        print_result({**result, "Files": [str(f) for f in run.files]}, None, sys.stdout)
+    return exit_code("SUCCEEDED", run.summary)
