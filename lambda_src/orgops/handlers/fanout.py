@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from orgops import operations, org, store, targets
+from orgops import observability, operations, org, store, targets
 from orgops.config import FanoutSettings
 from orgops.errors import InvalidInput
 from orgops.operations.base import Operation
@@ -130,5 +130,6 @@ def fanout(
     return result
 
 
+@observability.observed(observability.FANOUT)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return fanout(event, FanoutSettings.from_env(), new_session())

@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from orgops import operations, report, store
+from orgops import observability, operations, report, store
 from orgops.config import ReportSettings
 from orgops.sessions import client, new_session
 
@@ -66,5 +66,6 @@ def build_report(
     return summary
 
 
+@observability.observed(observability.REPORT)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return build_report(event, ReportSettings.from_env(), new_session())

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from orgops import operations, store
+from orgops import observability, operations, store
 from orgops.config import WorkerSettings
 from orgops.errors import OrgopsError
 from orgops.operations.base import TARGET_COLUMNS
@@ -86,6 +86,7 @@ def role_sessions(role_name: str, base: boto3.Session) -> RoleSessions:
     return _SESSIONS[role_name]
 
 
+@observability.observed(observability.WORKER)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = WorkerSettings.from_env()
     base = new_session()
