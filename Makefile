@@ -39,12 +39,12 @@ test: $(VENV)/.installed $(TOOLS)/.installed package ## run every test (unit, ha
 lint: $(VENV)/.installed $(TOOLS)/.installed ## ruff check, ruff format --check, terraform fmt -check (read-only)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(TOOLS)/bin/terraform fmt -check -recursive modules terraform
+	for d in modules terraform; do $(TOOLS)/bin/terraform fmt -check -recursive $$d || exit 1; done
 
 fmt: $(VENV)/.installed $(TOOLS)/.installed ## format Python and Terraform in place
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
-	$(TOOLS)/bin/terraform fmt -recursive modules terraform
+	for d in modules terraform; do $(TOOLS)/bin/terraform fmt -recursive $$d; done
 
 package: $(VENV)/.installed ## build dist/orgops.zip (reproducible)
 	$(PY) build.py

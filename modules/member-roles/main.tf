@@ -1,0 +1,190 @@
+# The member roles, in every account of the chosen OUs by a service-managed StackSet, and in the
+# management account directly (a service-managed StackSet never deploys there). Run this module
+# with the management account's provider (or a StackSets delegated administrator's, call_as).
+
+data "aws_organizations_organization" "this" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  partition             = data.aws_partition.current.partition
+  organization_id       = data.aws_organizations_organization.this.id
+  management_account_id = data.aws_organizations_organization.this.master_account_id
+  deployment_ou_ids     = length(var.organizational_unit_ids) > 0 ? var.organizational_unit_ids : [data.aws_organizations_organization.this.roots[0].id]
+
+  # Trust of each member role: only the matching worker Lambda role in the operations account.
+  member_roles = {
+    readonly = {
+      name        = var.readonly_role_name
+      trusted_arn = var.readonly_lambda_role_arn
+      policy_arns = var.readonly_policy_arns
+    }
+    admin = {
+      name        = var.admin_role_name
+      trusted_arn = var.admin_lambda_role_arn
+      policy_arns = var.admin_policy_arns
+    }
+  }
+}
+
+resource "aws_cloudformation_stack_set" "this" {
+  name             = var.stack_set_name
+  description      = "orgops member roles (operation-readonly, operation-admin), trusted only by the orgops worker Lambda roles."
+  permission_model = "SERVICE_MANAGED"
+  call_as          = var.call_as
+  capabilities     = ["CAPABILITY_NAMED_IAM"]
+  template_body    = file("${path.module}/templates/member-roles.cfn.json")
+
+  parameters = {
+    ReadonlyRoleName      = var.readonly_role_name
+    AdminRoleName         = var.admin_role_name
+    ReadonlyLambdaRoleArn = var.readonly_lambda_role_arn
+    AdminLambdaRoleArn    = var.admin_lambda_role_arn
+    ReadonlyPolicyArns    = join(",", var.readonly_policy_arns)
+    AdminPolicyArns       = join(",", var.admin_policy_arns)
+  }
+
+  auto_deployment {
+    enabled                          = true
+    retain_stacks_on_account_removal = false
+  }
+
+  managed_execution {
+    active = true
+  }
+
+  operation_preferences {
+    failure_tolerance_percentage = var.operation_preferences.failure_tolerance_percentage
+    max_concurrent_percentage    = var.operation_preferences.max_concurrent_percentage
+    region_concurrency_type      = var.operation_preferences.region_concurrency_type
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    # Service-managed StackSets have no administration role; AWS fills it in.
+    ignore_changes = [administration_role_arn]
+  }
+}
+
+resource "aws_cloudformation_stack_set_instance" "this" {
+  stack_set_name            = aws_cloudformation_stack_set.this.name
+  call_as                   = var.call_as
+  stack_set_instance_region = var.stack_set_region
+
+  deployment_targets {
+    organizational_unit_ids = local.deployment_ou_ids
+  }
+
+  operation_preferences {
+    failure_tolerance_percentage = var.operation_preferences.failure_tolerance_percentage
+    max_concurrent_percentage    = var.operation_preferences.max_concurrent_percentage
+    region_concurrency_type      = var.operation_preferences.region_concurrency_type
+  }
+}
+
+# --- The same roles in the management account -------------------------------------------------
+
+data "aws_iam_policy_document" "member_trust" {
+  for_each = local.member_roles
+
+  statement {
+    sid     = "WorkerLambdaOnly"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [each.value.trusted_arn]
+    }
+  }
+}
+
+resource "aws_iam_role" "member" {
+  for_each = var.create_management_account_roles ? local.member_roles : {}
+
+  name                 = each.value.name
+  description          = "orgops ${each.key} operations in the management account, assumed by the ${each.key} worker Lambda only."
+  assume_role_policy   = data.aws_iam_policy_document.member_trust[each.key].json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "member" {
+  for_each = {
+    for pair in flatten([
+      for role, r in local.member_roles : [for arn in r.policy_arns : { key = "${role} ${arn}", role = role, arn = arn }]
+    ]) : pair.key => pair if var.create_management_account_roles
+  }
+
+  role       = aws_iam_role.member[each.value.role].name
+  policy_arn = each.value.arn
+}
+
+# --- The org-reader: lists the organization for the fanout ------------------------------------
+
+data "aws_iam_policy_document" "org_reader_trust" {
+  statement {
+    sid     = "FanoutAndOrganizationWorkerOnly"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = var.org_reader_trusted_role_arns
+    }
+  }
+}
+
+data "aws_iam_policy_document" "org_reader" {
+  # ListAccounts, ListRoots and DescribeOrganization accept no resource narrower than "*"
+  # (read-only, documented); every other call is scoped to this organization's ARNs.
+  statement {
+    sid = "ReadOrganization"
+    actions = [
+      "organizations:DescribeOrganization",
+      "organizations:ListAccounts",
+      "organizations:ListRoots",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "ReadOrganizationTree"
+    actions = [
+      "organizations:DescribeAccount",
+      "organizations:DescribeOrganizationalUnit",
+      "organizations:ListAccountsForParent",
+      "organizations:ListChildren",
+      "organizations:ListOrganizationalUnitsForParent",
+      "organizations:ListParents",
+      "organizations:ListTagsForResource",
+    ]
+    resources = [
+      "arn:${local.partition}:organizations::${local.management_account_id}:account/${local.organization_id}/*",
+      "arn:${local.partition}:organizations::${local.management_account_id}:ou/${local.organization_id}/ou-*",
+      "arn:${local.partition}:organizations::${local.management_account_id}:root/${local.organization_id}/r-*",
+    ]
+  }
+
+  statement {
+    sid     = "ListEnabledRegions"
+    actions = ["account:ListRegions"]
+    resources = [
+      "arn:${local.partition}:account::${local.management_account_id}:account",
+      "arn:${local.partition}:account::${local.management_account_id}:account/${local.organization_id}/*",
+    ]
+  }
+}
+
+resource "aws_iam_role" "org_reader" {
+  name                 = var.org_reader_role_name
+  description          = "orgops: lists the organization's accounts, OUs, tags and regions; assumed by the fanout only."
+  assume_role_policy   = data.aws_iam_policy_document.org_reader_trust.json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "org_reader" {
+  name   = "read-organization"
+  role   = aws_iam_role.org_reader.id
+  policy = data.aws_iam_policy_document.org_reader.json
+}

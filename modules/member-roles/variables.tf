@@ -1,0 +1,159 @@
+variable "readonly_lambda_role_arn" {
+  type        = string
+  description = "ARN of operation-readonly-lambda in the operations account: the only principal the read-only role trusts."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.readonly_lambda_role_arn))
+    error_message = "readonly_lambda_role_arn must be an IAM role ARN such as arn:aws:iam::111111111111:role/operation-readonly-lambda."
+  }
+}
+
+variable "admin_lambda_role_arn" {
+  type        = string
+  description = "ARN of operation-admin-lambda in the operations account: the only principal the admin role trusts."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.admin_lambda_role_arn))
+    error_message = "admin_lambda_role_arn must be an IAM role ARN such as arn:aws:iam::111111111111:role/operation-admin-lambda."
+  }
+}
+
+variable "org_reader_trusted_role_arns" {
+  type        = list(string)
+  description = "Roles that may assume the org-reader role: the fanout's role and operation-readonly-lambda (for operations with role \"organization\")."
+
+  validation {
+    condition     = length(var.org_reader_trusted_role_arns) > 0 && alltrue([for a in var.org_reader_trusted_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "org_reader_trusted_role_arns must list at least one IAM role ARN (the fanout's role)."
+  }
+}
+
+variable "readonly_role_name" {
+  type        = string
+  description = "Name of the read-only member role (the seed's operation-readonly)."
+  default     = "operation-readonly"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.readonly_role_name))
+    error_message = "readonly_role_name must be a valid IAM role name (1-64 of letters, digits and +=,.@_-)."
+  }
+}
+
+variable "admin_role_name" {
+  type        = string
+  description = "Name of the admin member role (the seed's operation-admin)."
+  default     = "operation-admin"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.admin_role_name))
+    error_message = "admin_role_name must be a valid IAM role name (1-64 of letters, digits and +=,.@_-)."
+  }
+}
+
+variable "org_reader_role_name" {
+  type        = string
+  description = "Name of the role in the management account that lists the organization (Organizations read actions and account:ListRegions only)."
+  default     = "orgops-org-reader"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.org_reader_role_name))
+    error_message = "org_reader_role_name must be a valid IAM role name (1-64 of letters, digits and +=,.@_-)."
+  }
+}
+
+variable "readonly_policy_arns" {
+  type        = list(string)
+  description = "Managed policies attached to the read-only role."
+  default     = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+
+  validation {
+    condition     = length(var.readonly_policy_arns) > 0 && alltrue([for a in var.readonly_policy_arns : can(regex("^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/", a))])
+    error_message = "readonly_policy_arns must list managed policy ARNs such as arn:aws:iam::aws:policy/ReadOnlyAccess."
+  }
+}
+
+variable "admin_policy_arns" {
+  type        = list(string)
+  description = "Managed policies attached to the admin role: the seed's AdministratorAccess by default; narrow it to what your remediations change."
+  default     = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+
+  validation {
+    condition     = length(var.admin_policy_arns) > 0 && alltrue([for a in var.admin_policy_arns : can(regex("^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/", a))])
+    error_message = "admin_policy_arns must list managed policy ARNs such as arn:aws:iam::aws:policy/AdministratorAccess."
+  }
+}
+
+variable "stack_set_name" {
+  type        = string
+  description = "Name of the CloudFormation StackSet that deploys the member roles."
+  default     = "orgops-member-roles"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9-]{0,127}$", var.stack_set_name))
+    error_message = "stack_set_name must start with a letter and contain only letters, digits and hyphens (at most 128)."
+  }
+}
+
+variable "call_as" {
+  type        = string
+  description = "SELF when Terraform runs in the management account, DELEGATED_ADMIN when it runs in a delegated administrator account for StackSets."
+  default     = "SELF"
+
+  validation {
+    condition     = contains(["SELF", "DELEGATED_ADMIN"], var.call_as)
+    error_message = "call_as must be SELF or DELEGATED_ADMIN."
+  }
+}
+
+variable "organizational_unit_ids" {
+  type        = list(string)
+  description = "OUs (or the root, r-xxxx) whose accounts get the member roles. Empty: the organization's root, so every account."
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.organizational_unit_ids : can(regex("^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$", id))])
+    error_message = "organizational_unit_ids must hold OU ids (ou-xxxx-xxxxxxxx) or the root id (r-xxxx)."
+  }
+}
+
+variable "stack_set_region" {
+  type        = string
+  description = "The one region the StackSet's instances are created in (IAM roles are global: one region is enough)."
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$", var.stack_set_region))
+    error_message = "stack_set_region must be a region name such as us-east-1."
+  }
+}
+
+variable "operation_preferences" {
+  type = object({
+    failure_tolerance_percentage = optional(number, 10)
+    max_concurrent_percentage    = optional(number, 25)
+    region_concurrency_type      = optional(string, "PARALLEL")
+  })
+  description = "How fast the StackSet rolls out: failure tolerance and maximum concurrency as percentages of accounts."
+  default     = {}
+
+  validation {
+    condition = (
+      var.operation_preferences.failure_tolerance_percentage >= 0 && var.operation_preferences.failure_tolerance_percentage <= 100 &&
+      var.operation_preferences.max_concurrent_percentage >= 1 && var.operation_preferences.max_concurrent_percentage <= 100 &&
+      contains(["PARALLEL", "SEQUENTIAL"], var.operation_preferences.region_concurrency_type)
+    )
+    error_message = "operation_preferences: failure_tolerance_percentage 0-100, max_concurrent_percentage 1-100, region_concurrency_type PARALLEL or SEQUENTIAL."
+  }
+}
+
+variable "create_management_account_roles" {
+  type        = bool
+  description = "Also create operation-readonly and operation-admin in the management account (service-managed StackSets never deploy there)."
+  default     = true
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags for every resource of the module."
+  default     = {}
+}

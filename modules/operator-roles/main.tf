@@ -1,0 +1,440 @@
+# The roles of the operations account, each with only what its function uses:
+# - operation-readonly-lambda / operation-admin-lambda (the seed's worker roles): assume only
+#   operation-readonly / operation-admin in the organization's accounts, write results/*, logs;
+# - the fanout: assume the org-reader, write targets/* and SKIPPED statuses;
+# - the report: read statuses and results/*, write reports/*, publish to the topic, read the
+#   one Slack parameter;
+# - one state machine role per operation: invoke its three functions, write statuses, read
+#   targets/*, write map-results/*, run its own distributed Map children, deliver logs.
+
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.region
+
+  fanout_function = "${var.name_prefix}-fanout"
+  report_function = "${var.name_prefix}-report"
+  worker_function = { for op in var.operations : op => "${var.name_prefix}-${op}-worker" }
+  state_machine   = { for op in var.operations : op => "${var.name_prefix}-${op}" }
+
+  lambda_arn_prefix = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function"
+  log_group_prefix  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group"
+  states_prefix     = "arn:${local.partition}:states:${local.region}:${local.account_id}"
+
+  org_reader_role_arn = "arn:${local.partition}:iam::${var.management_account_id}:role/${var.org_reader_role_name}"
+
+  workers = {
+    readonly = {
+      name        = var.readonly_lambda_role_name
+      member_role = var.readonly_role_name
+      # Operations with role "organization" run as the read-only worker and assume the org-reader.
+      extra_role_arns = [local.org_reader_role_arn]
+    }
+    admin = {
+      name            = var.admin_lambda_role_name
+      member_role     = var.admin_role_name
+      extra_role_arns = []
+    }
+  }
+
+  # S3 and DynamoDB call KMS for the bucket's and table's key on the caller's behalf.
+  kms_via_services = ["s3.${local.region}.amazonaws.com", "dynamodb.${local.region}.amazonaws.com", "sns.${local.region}.amazonaws.com"]
+
+  slack_is_secret = var.slack_webhook_parameter != null && startswith(coalesce(var.slack_webhook_parameter, "-"), "arn:")
+  slack_parameter_arn = var.slack_webhook_parameter == null || local.slack_is_secret ? null : (
+    "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(var.slack_webhook_parameter, "/")}"
+  )
+}
+
+# --- Trust ------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "lambda_trust" {
+  statement {
+    sid     = "LambdaService"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "states_trust" {
+  statement {
+    sid     = "StepFunctionsInThisAccount"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+# --- Workers: operation-readonly-lambda, operation-admin-lambda -------------------------------
+
+data "aws_iam_policy_document" "worker" {
+  for_each = local.workers
+
+  statement {
+    sid       = "AssumeMemberRoleInOrganization"
+    actions   = ["sts:AssumeRole"]
+    resources = ["arn:${local.partition}:iam::*:role/${each.value.member_role}"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceOrgID"
+      values   = [var.organization_id]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.extra_role_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "AssumeOrgReader"
+      actions   = ["sts:AssumeRole"]
+      resources = each.value.extra_role_arns
+    }
+  }
+
+  statement {
+    sid       = "WriteResults"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.data_bucket_arn}/results/*"]
+  }
+
+  statement {
+    sid       = "EncryptResults"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_prefix}:/aws/lambda/${var.name_prefix}-*-worker:*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.tracing_enabled ? [1] : []
+
+    content {
+      sid       = "Tracing"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "worker" {
+  for_each = local.workers
+
+  name                 = each.value.name
+  description          = "orgops ${each.key} worker Lambda: assumes ${each.value.member_role} in the organization's accounts."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_trust.json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "worker" {
+  for_each = local.workers
+
+  name   = "orgops-worker"
+  role   = aws_iam_role.worker[each.key].id
+  policy = data.aws_iam_policy_document.worker[each.key].json
+}
+
+# --- Fanout -----------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "fanout" {
+  statement {
+    sid       = "AssumeOrgReader"
+    actions   = ["sts:AssumeRole"]
+    resources = [local.org_reader_role_arn]
+  }
+
+  statement {
+    sid       = "WriteTargets"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.data_bucket_arn}/targets/*"]
+  }
+
+  statement {
+    sid       = "WriteSkippedStatuses"
+    actions   = ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+    resources = [var.status_table_arn]
+  }
+
+  statement {
+    sid       = "UseDataKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.kms_via_services
+    }
+  }
+
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_prefix}:/aws/lambda/${local.fanout_function}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.tracing_enabled ? [1] : []
+
+    content {
+      sid       = "Tracing"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "fanout" {
+  name                 = "${var.name_prefix}-fanout"
+  description          = "orgops fanout Lambda: lists the organization through the org-reader, writes targets and skipped statuses."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_trust.json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "fanout" {
+  name   = "orgops-fanout"
+  role   = aws_iam_role.fanout.id
+  policy = data.aws_iam_policy_document.fanout.json
+}
+
+# --- Report -----------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "report" {
+  statement {
+    sid       = "ReadStatuses"
+    actions   = ["dynamodb:Query"]
+    resources = [var.status_table_arn]
+  }
+
+  statement {
+    sid       = "ReadResults"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.data_bucket_arn}/results/*"]
+  }
+
+  statement {
+    sid       = "WriteReports"
+    actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    resources = ["${var.data_bucket_arn}/reports/*"]
+  }
+
+  statement {
+    sid       = "Notify"
+    actions   = ["sns:Publish"]
+    resources = [var.topic_arn]
+  }
+
+  statement {
+    sid       = "UseDataKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.kms_via_services
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.slack_parameter_arn == null ? [] : [local.slack_parameter_arn]
+
+    content {
+      sid       = "ReadSlackWebhookParameter"
+      actions   = ["ssm:GetParameter"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.slack_is_secret ? [var.slack_webhook_parameter] : []
+
+    content {
+      sid       = "ReadSlackWebhookSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.slack_webhook_kms_key_arn == null ? [] : [var.slack_webhook_kms_key_arn]
+
+    content {
+      sid       = "DecryptSlackWebhook"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.slack_is_secret ? "secretsmanager.${local.region}.amazonaws.com" : "ssm.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_prefix}:/aws/lambda/${local.report_function}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.tracing_enabled ? [1] : []
+
+    content {
+      sid       = "Tracing"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "report" {
+  name                 = "${var.name_prefix}-report"
+  description          = "orgops report Lambda: reads statuses and results, writes reports, notifies."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_trust.json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "report" {
+  name   = "orgops-report"
+  role   = aws_iam_role.report.id
+  policy = data.aws_iam_policy_document.report.json
+}
+
+# --- State machines: one role per operation ---------------------------------------------------
+
+data "aws_iam_policy_document" "state_machine" {
+  for_each = var.operations
+
+  statement {
+    sid     = "InvokeOwnFunctions"
+    actions = ["lambda:InvokeFunction"]
+    resources = flatten([
+      for fn in [local.fanout_function, local.worker_function[each.key], local.report_function] :
+      ["${local.lambda_arn_prefix}:${fn}", "${local.lambda_arn_prefix}:${fn}:*"]
+    ])
+  }
+
+  statement {
+    sid       = "RecordStatus"
+    actions   = ["dynamodb:PutItem"]
+    resources = [var.status_table_arn]
+  }
+
+  statement {
+    sid       = "ReadTargetBatches"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.data_bucket_arn}/targets/*"]
+  }
+
+  statement {
+    sid       = "WriteMapResults"
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    resources = ["${var.data_bucket_arn}/map-results/*"]
+  }
+
+  statement {
+    sid       = "UseDataKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.kms_via_services
+    }
+  }
+
+  statement {
+    sid       = "StartOwnDistributedMapChildren"
+    actions   = ["states:StartExecution"]
+    resources = ["${local.states_prefix}:stateMachine:${local.state_machine[each.key]}"]
+  }
+
+  statement {
+    sid     = "ManageOwnChildExecutions"
+    actions = ["states:DescribeExecution", "states:StopExecution"]
+    resources = [
+      "${local.states_prefix}:execution:${local.state_machine[each.key]}/*",
+      "${local.states_prefix}:express:${local.state_machine[each.key]}/*",
+    ]
+  }
+
+  # CloudWatch Logs delivery for Step Functions: these actions support no resource-level
+  # permissions, so "*" is required (documented by AWS for state machine logging).
+  statement {
+    sid = "DeliverLogs"
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    resources = ["*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.tracing_enabled ? [1] : []
+
+    content {
+      sid       = "Tracing"
+      actions   = ["xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "state_machine" {
+  for_each = var.operations
+
+  name                 = "${var.name_prefix}-${each.key}-sfn"
+  description          = "orgops state machine of ${each.key}: invokes its functions, records statuses, runs its Map."
+  assume_role_policy   = data.aws_iam_policy_document.states_trust.json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "state_machine" {
+  for_each = var.operations
+
+  name   = "orgops-state-machine"
+  role   = aws_iam_role.state_machine[each.key].id
+  policy = data.aws_iam_policy_document.state_machine[each.key].json
+}

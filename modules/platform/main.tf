@@ -1,0 +1,368 @@
+# The shared pieces of orgops: one KMS key, the data bucket (results/, targets/, reports/,
+# map-results/), the status table, the notification topic, and the fanout and report Lambdas.
+
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  partition   = data.aws_partition.current.partition
+  account_id  = data.aws_caller_identity.current.account_id
+  region      = data.aws_region.current.region
+  bucket_name = coalesce(var.data_bucket_name, "${var.name_prefix}-data-${local.account_id}-${local.region}")
+
+  # Lifecycle expiry per prefix of the data bucket.
+  prefixes = {
+    results     = { prefix = "results/", days = var.expiration_days.results }
+    targets     = { prefix = "targets/", days = var.expiration_days.targets }
+    reports     = { prefix = "reports/", days = var.expiration_days.reports }
+    map-results = { prefix = "map-results/", days = var.expiration_days.map_results }
+  }
+
+  functions = {
+    fanout = {
+      name    = var.fanout_function_name
+      handler = "orgops.handlers.fanout.handler"
+      role    = var.fanout_role_arn
+      timeout = var.fanout_timeout_seconds
+      # Exactly orgops.config.FANOUT_ENV.
+      environment = {
+        ORGOPS_DATA_BUCKET     = aws_s3_bucket.this.bucket
+        ORGOPS_STATUS_TABLE    = aws_dynamodb_table.status.name
+        ORGOPS_ORG_ROLE_ARN    = var.org_reader_role_arn
+        ORGOPS_RESULT_TTL_DAYS = tostring(var.result_ttl_days)
+      }
+    }
+    report = {
+      name    = var.report_function_name
+      handler = "orgops.handlers.report.handler"
+      role    = var.report_role_arn
+      timeout = var.report_timeout_seconds
+      # Exactly orgops.config.REPORT_ENV. Only the parameter's name: never the webhook URL.
+      environment = {
+        ORGOPS_DATA_BUCKET             = aws_s3_bucket.this.bucket
+        ORGOPS_STATUS_TABLE            = aws_dynamodb_table.status.name
+        ORGOPS_TOPIC_ARN               = aws_sns_topic.this.arn
+        ORGOPS_SLACK_WEBHOOK_PARAMETER = coalesce(var.slack_webhook_parameter, "")
+      }
+    }
+  }
+}
+
+# --- KMS key: bucket, table, topic, log groups ------------------------------------------------
+
+data "aws_iam_policy_document" "key" {
+  #checkov:skip=CKV_AWS_109:A key policy's "*" resource is this key only; the account root administers its own key (AWS's default key policy, with kms:* spelled out).
+  #checkov:skip=CKV_AWS_111:A key policy's "*" resource is this key only; the account root administers its own key (AWS's default key policy, with kms:* spelled out).
+  #checkov:skip=CKV_AWS_356:In a key policy the resource must be "*" (it means this key).
+  # A key policy's "*" resource means this key. The account's administrators manage the key;
+  # the functions use it through their IAM policies (modules/operator-roles).
+  statement {
+    sid = "AccountAdministersKey"
+    actions = [
+      "kms:CancelKeyDeletion", "kms:Create*", "kms:Decrypt", "kms:Delete*", "kms:Describe*", "kms:Disable*",
+      "kms:Enable*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:Get*", "kms:List*", "kms:Put*", "kms:ReEncrypt*",
+      "kms:Revoke*", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+      "kms:Update*",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchLogsEncryptsOwnLogGroups"
+    actions   = ["kms:Decrypt", "kms:Describe*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+    }
+  }
+
+  statement {
+    sid       = "EventBridgePublishesToEncryptedTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_kms_key" "this" {
+  description             = "orgops: data bucket, status table, topic and log groups"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.key.json
+  tags                    = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${var.name_prefix}"
+  target_key_id = aws_kms_key.this.key_id
+}
+
+# --- Data bucket ------------------------------------------------------------------------------
+
+resource "aws_s3_bucket" "this" {
+  #checkov:skip=CKV_AWS_18:Access logging needs a separate log bucket; every object is written by orgops' own roles, and CloudTrail data events can be enabled org-wide instead.
+  #checkov:skip=CKV_AWS_144:Cross-region replication is not needed: results and reports are regenerated by running the operation again.
+  #checkov:skip=CKV2_AWS_62:No consumer of object events: the report step notifies through SNS.
+  bucket = local.bucket_name
+  tags   = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  bucket                  = aws_s3_bucket.this.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    bucket_key_enabled = true
+
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.this.arn
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    id     = "abort-incomplete-uploads"
+    status = "Enabled"
+
+    filter {}
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
+  dynamic "rule" {
+    for_each = local.prefixes
+
+    content {
+      id     = "expire-${rule.key}"
+      status = "Enabled"
+
+      filter {
+        prefix = rule.value.prefix
+      }
+
+      expiration {
+        days = rule.value.days
+      }
+
+      noncurrent_version_expiration {
+        noncurrent_days = var.expiration_days.noncurrent
+      }
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+data "aws_iam_policy_document" "bucket" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "this" {
+  bucket = aws_s3_bucket.this.id
+  policy = data.aws_iam_policy_document.bucket.json
+
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+# --- Status table -----------------------------------------------------------------------------
+
+resource "aws_dynamodb_table" "status" {
+  name         = "${var.name_prefix}-status"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "execution_id"
+  range_key    = "target"
+
+  attribute {
+    name = "execution_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "target"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+
+  deletion_protection_enabled = true
+  tags                        = var.tags
+}
+
+# --- Notification topic -----------------------------------------------------------------------
+
+resource "aws_sns_topic" "this" {
+  name              = "${var.name_prefix}-notifications"
+  kms_master_key_id = aws_kms_key.this.arn
+  tags              = var.tags
+}
+
+data "aws_iam_policy_document" "topic" {
+  statement {
+    sid       = "AccountPublishes"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this.arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "EventBridgePublishesFailedExecutions"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "this" {
+  arn    = aws_sns_topic.this.arn
+  policy = data.aws_iam_policy_document.topic.json
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  for_each = toset(var.notification_emails)
+
+  topic_arn = aws_sns_topic.this.arn
+  protocol  = "email"
+  endpoint  = each.value
+}
+
+# --- Fanout and report Lambdas ----------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "function" {
+  for_each = local.functions
+
+  name              = "/aws/lambda/${each.value.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by Step Functions, which retries and records failures: a DLQ would never receive anything.
+  #checkov:skip=CKV_AWS_117:Calls only AWS APIs over the internet; a VPC would add NAT gateways and endpoints and no isolation.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency is left to the account: reserving it can fail on accounts with low limits, and the state machine's MaxConcurrency already bounds the calls.
+  #checkov:skip=CKV_AWS_173:The environment holds only resource names (no secret); Lambda encrypts it at rest with its AWS managed key.
+  #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile; the package is built reproducibly by build.py and deployed by Terraform with its hash.
+  for_each = local.functions
+
+  function_name    = each.value.name
+  description      = "orgops ${each.key}"
+  role             = each.value.role
+  handler          = each.value.handler
+  runtime          = "python3.13"
+  architectures    = ["arm64"]
+  filename         = var.package_path
+  source_code_hash = filebase64sha256(var.package_path)
+  timeout          = each.value.timeout
+  memory_size      = var.memory_size
+  tags             = var.tags
+
+  environment {
+    variables = each.value.environment
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.function[each.key].name
+  }
+
+  tracing_config {
+    mode = var.tracing_enabled ? "Active" : "PassThrough"
+  }
+}

@@ -1,0 +1,167 @@
+variable "name_prefix" {
+  type        = string
+  description = "Prefix of every resource name."
+  default     = "orgops"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
+    error_message = "name_prefix must be 2-21 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "fanout_function_name" {
+  type        = string
+  description = "Name of the fanout function (from modules/operator-roles' names output, which scopes its role)."
+}
+
+variable "report_function_name" {
+  type        = string
+  description = "Name of the report function (from modules/operator-roles' names output, which scopes its role)."
+}
+
+variable "fanout_role_arn" {
+  type        = string
+  description = "ARN of the fanout's execution role (modules/operator-roles)."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.fanout_role_arn))
+    error_message = "fanout_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "report_role_arn" {
+  type        = string
+  description = "ARN of the report's execution role (modules/operator-roles)."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.report_role_arn))
+    error_message = "report_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "org_reader_role_arn" {
+  type        = string
+  description = "ARN of the org-reader role in the management account (the fanout's ORGOPS_ORG_ROLE_ARN)."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.org_reader_role_arn))
+    error_message = "org_reader_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "package_path" {
+  type        = string
+  description = "Path of the Lambda package built by `make package` (dist/orgops.zip)."
+}
+
+variable "data_bucket_name" {
+  type        = string
+  description = "Name of the data bucket; null: <name_prefix>-data-<account id>-<region>."
+  default     = null
+
+  validation {
+    condition     = var.data_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.data_bucket_name))
+    error_message = "data_bucket_name must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)."
+  }
+}
+
+variable "expiration_days" {
+  type = object({
+    results     = optional(number, 30)
+    targets     = optional(number, 7)
+    reports     = optional(number, 365)
+    map_results = optional(number, 30)
+    noncurrent  = optional(number, 7)
+  })
+  description = "Days after which objects expire, per prefix (results/, targets/, reports/, map-results/), and noncurrent versions."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for d in values(var.expiration_days) : d >= 1 && d <= 3650 && floor(d) == d])
+    error_message = "expiration_days values must be whole numbers of days between 1 and 3650."
+  }
+}
+
+variable "result_ttl_days" {
+  type        = number
+  description = "Days after which status items expire (DynamoDB TTL on expires_at); the fanout's ORGOPS_RESULT_TTL_DAYS."
+  default     = 30
+
+  validation {
+    condition     = var.result_ttl_days >= 1 && var.result_ttl_days <= 3650 && floor(var.result_ttl_days) == var.result_ttl_days
+    error_message = "result_ttl_days must be a whole number of days between 1 and 3650."
+  }
+}
+
+variable "notification_emails" {
+  type        = list(string)
+  description = "E-mail addresses subscribed to the topic (each must confirm the subscription)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.notification_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "notification_emails must hold e-mail addresses such as ops@example.com."
+  }
+}
+
+variable "slack_webhook_parameter" {
+  type        = string
+  description = "Name of the SSM SecureString parameter, or ARN of the Secrets Manager secret, holding the Slack webhook URL (the URL itself never goes here); null: no Slack."
+  default     = null
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the Lambda and state machine log groups."
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch Logs' values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "tracing_enabled" {
+  type        = bool
+  description = "Whether the fanout and report Lambdas send X-Ray traces."
+  default     = true
+}
+
+variable "fanout_timeout_seconds" {
+  type        = number
+  description = "Timeout of the fanout function (the ASL gives its task 300 s)."
+  default     = 290
+
+  validation {
+    condition     = var.fanout_timeout_seconds >= 30 && var.fanout_timeout_seconds <= 300
+    error_message = "fanout_timeout_seconds must be between 30 and 300 (the state machine's fanout task times out at 300 s)."
+  }
+}
+
+variable "report_timeout_seconds" {
+  type        = number
+  description = "Timeout of the report function (the ASL gives its task 900 s)."
+  default     = 890
+
+  validation {
+    condition     = var.report_timeout_seconds >= 30 && var.report_timeout_seconds <= 900
+    error_message = "report_timeout_seconds must be between 30 and 900 (Lambda's maximum)."
+  }
+}
+
+variable "memory_size" {
+  type        = number
+  description = "Memory (MB) of the fanout and report functions."
+  default     = 512
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be between 128 and 10240 MB."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags for every resource of the module."
+  default     = {}
+}

@@ -1,0 +1,121 @@
+# orgops: the member roles (management account, StackSet to every account), the operator roles,
+# the shared platform, and one state machine per operation.
+
+data "aws_organizations_organization" "this" {
+  provider = aws.management
+}
+
+locals {
+  package_path          = coalesce(var.package_path, "${path.root}/../dist/orgops.zip")
+  management_account_id = data.aws_organizations_organization.this.master_account_id
+
+  readonly_role_name = "operation-readonly"
+  admin_role_name    = "operation-admin"
+
+  # Role of each operation -> the worker Lambda role it runs as and the role it assumes.
+  worker_role_key = { readonly = "readonly", admin = "admin", organization = "readonly" }
+  member_role_name = {
+    readonly     = local.readonly_role_name
+    admin        = local.admin_role_name
+    organization = var.org_reader_role_name
+  }
+}
+
+module "operator_roles" {
+  source = "../modules/operator-roles"
+
+  name_prefix               = var.name_prefix
+  operations                = toset(keys(var.operations))
+  management_account_id     = local.management_account_id
+  organization_id           = data.aws_organizations_organization.this.id
+  readonly_role_name        = local.readonly_role_name
+  admin_role_name           = local.admin_role_name
+  org_reader_role_name      = var.org_reader_role_name
+  data_bucket_arn           = module.platform.data_bucket_arn
+  status_table_arn          = module.platform.status_table_arn
+  topic_arn                 = module.platform.topic_arn
+  kms_key_arn               = module.platform.kms_key_arn
+  slack_webhook_parameter   = var.slack_webhook_parameter
+  slack_webhook_kms_key_arn = var.slack_webhook_kms_key_arn
+  tracing_enabled           = var.tracing_enabled
+}
+
+module "member_roles" {
+  source = "../modules/member-roles"
+  count  = var.member_roles.deploy ? 1 : 0
+
+  providers = {
+    aws = aws.management
+  }
+
+  readonly_lambda_role_arn        = module.operator_roles.worker_role_arns["readonly"]
+  admin_lambda_role_arn           = module.operator_roles.worker_role_arns["admin"]
+  org_reader_trusted_role_arns    = [module.operator_roles.fanout_role_arn, module.operator_roles.worker_role_arns["readonly"]]
+  readonly_role_name              = local.readonly_role_name
+  admin_role_name                 = local.admin_role_name
+  org_reader_role_name            = var.org_reader_role_name
+  readonly_policy_arns            = var.member_roles.readonly_policy_arns
+  admin_policy_arns               = var.member_roles.admin_policy_arns
+  call_as                         = var.member_roles.call_as
+  organizational_unit_ids         = var.member_roles.organizational_unit_ids
+  create_management_account_roles = var.member_roles.create_management_account_roles
+  operation_preferences = {
+    failure_tolerance_percentage = var.member_roles.failure_tolerance_percentage
+    max_concurrent_percentage    = var.member_roles.max_concurrent_percentage
+  }
+}
+
+module "platform" {
+  source = "../modules/platform"
+
+  name_prefix             = var.name_prefix
+  fanout_function_name    = module.operator_roles.names.fanout_function
+  report_function_name    = module.operator_roles.names.report_function
+  fanout_role_arn         = module.operator_roles.fanout_role_arn
+  report_role_arn         = module.operator_roles.report_role_arn
+  org_reader_role_arn     = module.operator_roles.org_reader_role_arn
+  package_path            = local.package_path
+  expiration_days         = var.expiration_days
+  result_ttl_days         = var.result_ttl_days
+  notification_emails     = var.notification_emails
+  slack_webhook_parameter = var.slack_webhook_parameter
+  log_retention_days      = var.log_retention_days
+  tracing_enabled         = var.tracing_enabled
+}
+
+module "operation" {
+  source   = "../modules/operation"
+  for_each = var.operations
+
+  operation              = each.key
+  state_machine_name     = module.operator_roles.names.state_machines[each.key]
+  worker_function_name   = module.operator_roles.names.worker_functions[each.key]
+  worker_role_arn        = module.operator_roles.worker_role_arns[local.worker_role_key[each.value.role]]
+  member_role_name       = local.member_role_name[each.value.role]
+  state_machine_role_arn = module.operator_roles.state_machine_role_arns[each.key]
+  fanout_function_arn    = module.platform.fanout_function_arn
+  report_function_arn    = module.platform.report_function_arn
+  status_table           = module.platform.status_table_name
+  data_bucket            = module.platform.data_bucket_name
+  topic_arn              = module.platform.topic_arn
+  kms_key_arn            = module.platform.kms_key_arn
+  package_path           = local.package_path
+
+  regions                      = length(each.value.regions) > 0 ? each.value.regions : var.default_regions
+  max_concurrency              = each.value.max_concurrency
+  distributed_threshold        = each.value.distributed_threshold
+  batch_size                   = each.value.batch_size
+  distributed_max_concurrency  = each.value.distributed_max_concurrency
+  tolerated_failure_percentage = each.value.tolerated_failure_percentage
+  child_execution_type         = var.child_execution_type
+  worker_timeout_seconds       = each.value.worker_timeout_seconds
+  worker_memory_size           = each.value.worker_memory_size
+  log_retention_days           = var.log_retention_days
+  tracing_enabled              = var.tracing_enabled
+
+  schedule = each.value.schedule == null ? null : {
+    expression = each.value.schedule.expression
+    timezone   = each.value.schedule.timezone
+    input      = jsonencode({ Params = jsondecode(each.value.params), DryRun = each.value.schedule.dry_run })
+  }
+}

@@ -1,0 +1,29 @@
+output "state_machine_arns" {
+  description = "ARN of each operation's state machine, keyed by operation."
+  value       = { for name, op in module.operation : name => op.state_machine_arn }
+}
+
+output "data_bucket" {
+  description = "The data bucket: results/, targets/, reports/ (the CSV reports), map-results/."
+  value       = module.platform.data_bucket_name
+}
+
+output "status_table" {
+  description = "The status table (one item per target and execution)."
+  value       = module.platform.status_table_name
+}
+
+output "topic_arn" {
+  description = "The notification topic (report summaries, failed executions)."
+  value       = module.platform.topic_arn
+}
+
+output "org_reader_role_arn" {
+  description = "The org-reader role in the management account."
+  value       = module.operator_roles.org_reader_role_arn
+}
+
+output "member_roles_stack_set" {
+  description = "Name of the StackSet deploying operation-readonly and operation-admin (null when not deployed here)."
+  value       = one(module.member_roles[*].stack_set_name)
+}

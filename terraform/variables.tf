@@ -1,0 +1,213 @@
+variable "region" {
+  type        = string
+  description = "Region of the operations account's resources (state machines, Lambdas, bucket, table, topic)."
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$", var.region))
+    error_message = "region must be a region name such as us-east-1."
+  }
+}
+
+variable "operations_account_role_arn" {
+  type        = string
+  description = "Role Terraform assumes in the operations account; null: the environment's credentials are already there."
+  default     = null
+
+  validation {
+    condition     = var.operations_account_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.operations_account_role_arn))
+    error_message = "operations_account_role_arn must be an IAM role ARN or null."
+  }
+}
+
+variable "management_account_role_arn" {
+  type        = string
+  description = "Role Terraform assumes in the management account (e.g. OrganizationAccountAccessRole's counterpart there); null: the environment's credentials."
+  default     = null
+
+  validation {
+    condition     = var.management_account_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.management_account_role_arn))
+    error_message = "management_account_role_arn must be an IAM role ARN or null."
+  }
+}
+
+variable "name_prefix" {
+  type        = string
+  description = "Prefix of every resource name (functions, state machines, bucket, table, topic)."
+  default     = "orgops"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
+    error_message = "name_prefix must be 2-21 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "default_regions" {
+  type        = list(string)
+  description = "Regions an operation runs in when neither its entry in operations nor the execution input names any."
+  default     = ["us-east-1"]
+
+  validation {
+    condition     = length(var.default_regions) > 0 && alltrue([for r in var.default_regions : can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$", r))])
+    error_message = "default_regions must list at least one region name such as eu-west-1."
+  }
+}
+
+variable "operations" {
+  type = map(object({
+    role                         = string
+    regions                      = optional(list(string), [])
+    params                       = optional(string, "{}")
+    schedule                     = optional(object({ expression = string, timezone = optional(string, "UTC"), dry_run = optional(bool, true) }))
+    max_concurrency              = optional(number, 40)
+    distributed_threshold        = optional(number, 1000)
+    batch_size                   = optional(number, 20)
+    distributed_max_concurrency  = optional(number, 100)
+    tolerated_failure_percentage = optional(number, 5)
+    worker_timeout_seconds       = optional(number, 300)
+    worker_memory_size           = optional(number, 256)
+  }))
+  description = <<-EOT
+    The deployed operations, by name (as in `orgops list`). Each: role (readonly, admin or organization,
+    as the operation declares), regions (default regions; empty: default_regions), params (JSON object
+    of the operation's Params, used by the schedule's fixed input), an optional schedule (expression,
+    timezone, dry_run), and the Map's concurrency settings.
+  EOT
+
+  validation {
+    condition     = length(var.operations) > 0 && alltrue([for name in keys(var.operations) : can(regex("^[a-z][a-z0-9-]{1,40}$", name))])
+    error_message = "operations must have at least one entry, named like an operation (lowercase letters, digits, hyphens, e.g. unused-ebs-volumes)."
+  }
+
+  validation {
+    condition     = alltrue([for op in values(var.operations) : contains(["readonly", "admin", "organization"], op.role)])
+    error_message = "Each operation's role must be readonly, admin or organization (the role `orgops list` shows)."
+  }
+
+  validation {
+    condition     = alltrue([for op in values(var.operations) : alltrue([for r in op.regions : can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$", r))])])
+    error_message = "Each operation's regions must be region names such as eu-west-1."
+  }
+
+  validation {
+    condition     = alltrue([for op in values(var.operations) : can(keys(jsondecode(op.params)))])
+    error_message = "Each operation's params must be a JSON object, e.g. jsonencode({ StandardArns = [...] })."
+  }
+
+  validation {
+    condition     = alltrue([for op in values(var.operations) : op.schedule == null || can(regex("^(cron|rate)\\(.+\\)$", op.schedule.expression))])
+    error_message = "A schedule's expression must be cron(...) or rate(...), e.g. cron(0 6 ? * MON *)."
+  }
+}
+
+variable "child_execution_type" {
+  type        = string
+  description = "ExecutionType of the distributed Map's child workflows: EXPRESS (cheaper, batches under 5 minutes) or STANDARD."
+  default     = "EXPRESS"
+
+  validation {
+    condition     = contains(["STANDARD", "EXPRESS"], var.child_execution_type)
+    error_message = "child_execution_type must be STANDARD or EXPRESS."
+  }
+}
+
+variable "member_roles" {
+  type = object({
+    deploy                          = optional(bool, true)
+    call_as                         = optional(string, "SELF")
+    organizational_unit_ids         = optional(list(string), [])
+    readonly_policy_arns            = optional(list(string), ["arn:aws:iam::aws:policy/ReadOnlyAccess"])
+    admin_policy_arns               = optional(list(string), ["arn:aws:iam::aws:policy/AdministratorAccess"])
+    failure_tolerance_percentage    = optional(number, 10)
+    max_concurrent_percentage       = optional(number, 25)
+    create_management_account_roles = optional(bool, true)
+  })
+  description = "The member roles StackSet (run with the management provider): whether to deploy it, SELF or DELEGATED_ADMIN, target OUs (empty: the root), managed policies, rollout preferences."
+  default     = {}
+
+  validation {
+    condition     = contains(["SELF", "DELEGATED_ADMIN"], var.member_roles.call_as)
+    error_message = "member_roles.call_as must be SELF or DELEGATED_ADMIN."
+  }
+}
+
+variable "org_reader_role_name" {
+  type        = string
+  description = "Name of the role in the management account that lists the organization."
+  default     = "orgops-org-reader"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.org_reader_role_name))
+    error_message = "org_reader_role_name must be a valid IAM role name."
+  }
+}
+
+variable "notification_emails" {
+  type        = list(string)
+  description = "E-mail addresses subscribed to the notification topic (reports and failed executions)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.notification_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "notification_emails must hold e-mail addresses such as ops@example.com."
+  }
+}
+
+variable "slack_webhook_parameter" {
+  type        = string
+  description = "Name of an SSM SecureString parameter (or ARN of a Secrets Manager secret) holding the Slack webhook URL; never the URL itself. null: no Slack."
+  default     = null
+
+  validation {
+    condition     = var.slack_webhook_parameter == null || !can(regex("^https?://", var.slack_webhook_parameter))
+    error_message = "slack_webhook_parameter is the NAME of the SSM parameter (e.g. /orgops/slack-webhook) holding the URL, not the URL: store the URL with `aws ssm put-parameter --type SecureString`."
+  }
+}
+
+variable "slack_webhook_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key of the Slack webhook parameter, if any (the report may decrypt with it through SSM only)."
+  default     = null
+}
+
+variable "expiration_days" {
+  type = object({
+    results     = optional(number, 30)
+    targets     = optional(number, 7)
+    reports     = optional(number, 365)
+    map_results = optional(number, 30)
+    noncurrent  = optional(number, 7)
+  })
+  description = "Days after which data bucket objects expire, per prefix, and noncurrent versions."
+  default     = {}
+}
+
+variable "result_ttl_days" {
+  type        = number
+  description = "Days after which status items expire (DynamoDB TTL)."
+  default     = 30
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of every log group (Lambdas and state machines)."
+  default     = 365
+}
+
+variable "tracing_enabled" {
+  type        = bool
+  description = "X-Ray tracing of the Lambdas and state machines."
+  default     = true
+}
+
+variable "package_path" {
+  type        = string
+  description = "The Lambda package; null: dist/orgops.zip of this repository (built by `make package`, which `make plan` runs)."
+  default     = null
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags applied to every resource (provider default_tags)."
+  default     = { Project = "orgops" }
+}
