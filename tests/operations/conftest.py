@@ -9,6 +9,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
+
 from orgops.sessions import new_session
 from orgops.targets import Target
 
@@ -17,8 +18,15 @@ REGION = "eu-west-1"
 TARGET = Target(ACCOUNT, "workload", REGION)
 
 
+@pytest.fixture(scope="session")
+def moto_ec2_loaded() -> None:
+    """moto builds its EC2 backend once per process (about 2 s); pay it here, not in a test."""
+    with mock_aws():
+        new_session(REGION).client("ec2", region_name=REGION).describe_volumes()
+
+
 @pytest.fixture
-def session() -> Iterator[boto3.Session]:
+def session(moto_ec2_loaded: None) -> Iterator[boto3.Session]:
     """A session in the target account and region, inside ``mock_aws()``."""
     with mock_aws():
         yield new_session(REGION)

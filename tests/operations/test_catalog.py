@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from orgops import cli, operations
 from orgops.errors import InvalidInput
 from orgops.operations import catalog

@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
+
 from orgops.config import FanoutSettings
 from orgops.errors import InvalidInput
 from orgops.handlers import fanout
