@@ -18,15 +18,35 @@ REGION = "eu-west-1"
 TARGET = Target(ACCOUNT, "workload", REGION)
 
 
+# One cheap call per service the operations use: moto imports and builds each backend once per
+# process (EC2 alone takes about 2 s), so that one-time cost is paid here instead of by whichever
+# test happens to run first.
+WARM_UP = (
+    ("ec2", "describe_volumes"),
+    ("elbv2", "describe_load_balancers"),
+    ("elb", "describe_load_balancers"),
+    ("rds", "describe_db_instances"),
+    ("apigateway", "get_rest_apis"),
+    ("apigatewayv2", "get_apis"),
+    ("lambda", "list_functions"),
+    ("iam", "list_roles"),
+    ("cloudfront", "list_distributions"),
+    ("cloudwatch", "list_metrics"),
+    ("resourcegroupstaggingapi", "get_resources"),
+    ("s3", "list_buckets"),
+)
+
+
 @pytest.fixture(scope="session")
-def moto_ec2_loaded() -> None:
-    """moto builds its EC2 backend once per process (about 2 s); pay it here, not in a test."""
+def moto_loaded() -> None:
     with mock_aws():
-        new_session(REGION).client("ec2", region_name=REGION).describe_volumes()
+        s = new_session(REGION)
+        for service, call in WARM_UP:
+            getattr(s.client(service, region_name=REGION), call)()
 
 
 @pytest.fixture
-def session(moto_ec2_loaded: None) -> Iterator[boto3.Session]:
+def session(moto_loaded: None) -> Iterator[boto3.Session]:
     """A session in the target account and region, inside ``mock_aws()``."""
     with mock_aws():
         yield new_session(REGION)
