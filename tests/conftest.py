@@ -9,6 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from orgops.sessions import new_session
+
 REGION = "us-east-1"
 
 
@@ -34,7 +36,8 @@ def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def aws() -> Iterator[boto3.Session]:
     """A session inside ``mock_aws()``: the management account of an empty moto world."""
     with mock_aws():
-        yield boto3.Session(region_name=REGION)
+        # Shares botocore's parsed service models across tests (a plain boto3.Session re-parses them).
+        yield new_session(REGION)
 
 
 @dataclass

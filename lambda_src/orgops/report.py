@@ -17,7 +17,10 @@ from orgops.targets import Target
 
 ERROR_COLUMNS = (*TARGET_COLUMNS, "error_code", "error_message")
 PART_SIZE = 8 * 1024 * 1024
-MIN_PART_SIZE = 5 * 1024 * 1024  # S3 rejects a multipart upload whose parts (but the last) are smaller
+# S3 rejects a multipart upload whose parts, all but the last, are smaller than this.
+MIN_PART_SIZE = 5 * 1024 * 1024
+# Characters of CSV formatted before they are encoded and buffered for upload.
+TEXT_CHUNK = 256 * 1024
 
 
 class S3StreamWriter(io.RawIOBase):
@@ -73,9 +76,14 @@ class S3StreamWriter(io.RawIOBase):
 def write_csv(
     s3: Any, bucket: str, key: str, header: Iterable[str], rows: Iterable[list[str]], part_size: int = PART_SIZE
 ) -> int:
-    """Stream ``rows`` as a UTF-8 CSV to S3; returns the number of data rows."""
+    """Stream ``rows`` as a UTF-8 CSV to S3; returns the number of data rows.
+
+    Rows are formatted into a small text buffer that is encoded and handed to the uploader every
+    ``TEXT_CHUNK`` characters, so memory holds one chunk plus one part whatever the row count. On
+    any error the multipart upload is aborted: no partial report is ever left behind.
+    """
     out = S3StreamWriter(s3, bucket, key, "text/csv; charset=utf-8", part_size)
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)  # type: ignore[arg-type]
+    text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     count = 0
     try:
@@ -83,13 +91,15 @@ def write_csv(
         for row in rows:
             writer.writerow(row)
             count += 1
-        text.flush()
+            if text.tell() >= TEXT_CHUNK:
+                out.write(text.getvalue().encode())
+                text.seek(0)
+                text.truncate()
+        out.write(text.getvalue().encode())
         out.finish()
     except BaseException:
         out.abort()
         raise
-    finally:
-        text.detach()
     return count
 
 

@@ -36,6 +36,9 @@ STATUS_HASH_KEY = "execution_id"
 STATUS_RANGE_KEY = "target"
 STATUS_TTL_ATTRIBUTE = "expires_at"
 
+# Rows objects are read in chunks of this size, one line at a time (botocore's default is 1 KiB).
+READ_CHUNK = 64 * 1024
+
 SUCCEEDED = "SUCCEEDED"
 FAILED = "FAILED"
 SKIPPED = "SKIPPED"
@@ -140,7 +143,7 @@ def put_rows(s3: Any, bucket: str, key: str, body: bytes) -> None:
 
 def read_rows(s3: Any, bucket: str, key: str) -> Iterator[list[str]]:
     body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    for line in body.iter_lines():
+    for line in body.iter_lines(chunk_size=READ_CHUNK):
         if line:
             yield json.loads(line)
 
