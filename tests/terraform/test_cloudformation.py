@@ -1,0 +1,84 @@
+"""The member roles' CloudFormation template declares both roles, each trusted only by its worker role."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.terraform import hcl
+
+TEMPLATE = hcl.MODULES / "member-roles" / "templates" / "member-roles.cfn.json"
+
+
+def template() -> dict[str, Any]:
+    return json.loads(TEMPLATE.read_text(encoding="utf-8"))
+
+
+def test_template_declares_exactly_the_two_member_roles() -> None:
+    resources = template()["Resources"]
+    assert {name: r["Type"] for name, r in resources.items()} == {
+        "ReadonlyRole": "AWS::IAM::Role",
+        "AdminRole": "AWS::IAM::Role",
+    }
+
+
+@pytest.mark.parametrize(
+    ("resource", "name_param", "trusted_param", "policies_param", "default_policy", "default_name"),
+    [
+        (
+            "ReadonlyRole",
+            "ReadonlyRoleName",
+            "ReadonlyLambdaRoleArn",
+            "ReadonlyPolicyArns",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "operation-readonly",
+        ),
+        (
+            "AdminRole",
+            "AdminRoleName",
+            "AdminLambdaRoleArn",
+            "AdminPolicyArns",
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            "operation-admin",
+        ),
+    ],
+)
+def test_role_is_trusted_only_by_its_worker_lambda_role(
+    resource, name_param, trusted_param, policies_param, default_policy, default_name
+) -> None:
+    doc = template()
+    props = doc["Resources"][resource]["Properties"]
+    (statement,) = props["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Principal"] == {"AWS": {"Ref": trusted_param}}
+    assert "Condition" not in statement
+    assert props["RoleName"] == {"Ref": name_param}
+    assert props["ManagedPolicyArns"] == {"Ref": policies_param}
+    assert doc["Parameters"][policies_param]["Default"] == default_policy
+    assert doc["Parameters"][name_param]["Default"] == default_name
+
+
+def test_stack_set_passes_every_template_parameter() -> None:
+    (stack_set,) = [
+        b
+        for b in hcl.typed_blocks("resource", [hcl.MODULES / "member-roles" / "main.tf"])
+        if b.type == "aws_cloudformation_stack_set"
+    ]
+    assert set(stack_set.body["parameters"]) == set(template()["Parameters"])
+
+
+def test_stack_set_is_service_managed_auto_deployed_with_named_iam() -> None:
+    (stack_set,) = [
+        b
+        for b in hcl.typed_blocks("resource", [hcl.MODULES / "member-roles" / "main.tf"])
+        if b.type == "aws_cloudformation_stack_set"
+    ]
+    body = stack_set.body
+    assert hcl.string(body["permission_model"]) == "SERVICE_MANAGED"
+    assert [hcl.string(c) for c in body["capabilities"]] == ["CAPABILITY_NAMED_IAM"]
+    assert body["auto_deployment"][0]["enabled"] is True
+    assert body["call_as"] == "${var.call_as}"
+    assert body["template_body"] == '${file("${path.module}/templates/member-roles.cfn.json")}'
