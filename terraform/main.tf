@@ -19,6 +19,15 @@ locals {
     admin        = local.admin_role_name
     organization = var.org_reader_role_name
   }
+
+  # Powertools for AWS Lambda (Python), for orgops.observability: the AWS-managed layer (every
+  # function is arm64 on python3.13), its ARN built for this region; never in our zip.
+  powertools = {
+    layer_arn         = "arn:aws:lambda:${var.region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:${var.powertools_layer_version}"
+    service_name      = var.name_prefix
+    metrics_namespace = var.metrics_namespace
+    log_level         = var.log_level
+  }
 }
 
 module "operator_roles" {
@@ -81,6 +90,7 @@ module "platform" {
   slack_webhook_parameter = var.slack_webhook_parameter
   log_retention_days      = var.log_retention_days
   tracing_enabled         = var.tracing_enabled
+  powertools              = local.powertools
 }
 
 module "operation" {
@@ -112,10 +122,32 @@ module "operation" {
   worker_memory_size           = each.value.worker_memory_size
   log_retention_days           = var.log_retention_days
   tracing_enabled              = var.tracing_enabled
+  powertools                   = local.powertools
 
   schedule = each.value.schedule == null ? null : {
     expression = each.value.schedule.expression
     timezone   = each.value.schedule.timezone
     input      = jsonencode({ Params = jsondecode(each.value.params), DryRun = each.value.schedule.dry_run })
   }
+}
+
+module "observability" {
+  source = "../modules/observability"
+
+  name_prefix       = var.name_prefix
+  region            = var.region
+  metrics_namespace = var.metrics_namespace
+  operations = {
+    for name, op in module.operation : name => {
+      state_machine_arn    = op.state_machine_arn
+      worker_function_name = module.operator_roles.names.worker_functions[name]
+    }
+  }
+  shared_function_names = {
+    fanout = module.operator_roles.names.fanout_function
+    report = module.operator_roles.names.report_function
+  }
+  alarm_topic_arn               = module.platform.topic_arn
+  failed_target_ratio_threshold = var.alarms.failed_target_ratio_threshold
+  alarm_actions_enabled         = var.alarms.enabled
 }

@@ -27,3 +27,13 @@ output "member_roles_stack_set" {
   description = "Name of the StackSet deploying operation-readonly and operation-admin (null when not deployed here)."
   value       = one(module.member_roles[*].stack_set_name)
 }
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard of the deployment (executions, targets, rows, durations, errors, failed targets, alarms)."
+  value       = module.observability.dashboard_name
+}
+
+output "failed_targets_query" {
+  description = "CloudWatch Logs Insights query listing every failed target, latest first (paste it in Logs Insights)."
+  value       = module.observability.failed_targets_query
+}

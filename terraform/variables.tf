@@ -206,6 +206,53 @@ variable "package_path" {
   default     = null
 }
 
+variable "log_level" {
+  type        = string
+  description = "Log level of every function (POWERTOOLS_LOG_LEVEL): INFO logs one line per target; WARNING only failures; DEBUG adds a line when each invocation starts."
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], var.log_level)
+    error_message = "The log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL."
+  }
+}
+
+variable "metrics_namespace" {
+  type        = string
+  description = "CloudWatch namespace of orgops' metrics (POWERTOOLS_METRICS_NAMESPACE): Targets, Succeeded, Failed, Skipped, Rows, TargetDuration, by Operation."
+  default     = "orgops"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.metrics_namespace)) && !can(regex("^AWS/", var.metrics_namespace))
+    error_message = "The metrics_namespace must be 1-255 letters, digits or . _ / # : - and must not start with AWS/."
+  }
+}
+
+variable "powertools_layer_version" {
+  type        = number
+  description = "Version of the AWS-managed layer AWSLambdaPowertoolsPythonV3-python313-arm64 (account 017000801446) the functions use. Pick the one that ships the aws-lambda-powertools version pinned in pyproject.toml (see the Powertools docs' Lambda layer page)."
+  default     = 37
+
+  validation {
+    condition     = var.powertools_layer_version >= 1 && floor(var.powertools_layer_version) == var.powertools_layer_version
+    error_message = "The powertools_layer_version must be a whole number of at least 1, e.g. 37."
+  }
+}
+
+variable "alarms" {
+  type = object({
+    enabled                       = optional(bool, true)
+    failed_target_ratio_threshold = optional(number, 5)
+  })
+  description = "CloudWatch alarms (modules/observability), notifying the topic: enabled (false: visible on the dashboard, silent), and the percentage of an operation's targets that may fail within an hour before it alarms."
+  default     = {}
+
+  validation {
+    condition     = var.alarms.failed_target_ratio_threshold >= 0 && var.alarms.failed_target_ratio_threshold < 100
+    error_message = "The alarms.failed_target_ratio_threshold must be a percentage from 0 to below 100."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags applied to every resource (provider default_tags)."

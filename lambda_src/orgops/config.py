@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from orgops.errors import ConfigurationError
 
+# orgops.observability's settings (Powertools), on every function.
+POWERTOOLS_ENV = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL")
 # The variable names each function gets, by function kind. The parity test compares these with
 # the ``environment { variables = {...} }`` blocks of the Terraform modules.
 FANOUT_ENV = (
@@ -21,13 +23,15 @@ FANOUT_ENV = (
     "ORGOPS_STATUS_TABLE",
     "ORGOPS_ORG_ROLE_ARN",
     "ORGOPS_RESULT_TTL_DAYS",
+    *POWERTOOLS_ENV,
 )
-WORKER_ENV = ("ORGOPS_OPERATION", "ORGOPS_MEMBER_ROLE_NAME", "ORGOPS_DATA_BUCKET")
+WORKER_ENV = ("ORGOPS_OPERATION", "ORGOPS_MEMBER_ROLE_NAME", "ORGOPS_DATA_BUCKET", *POWERTOOLS_ENV)
 REPORT_ENV = (
     "ORGOPS_DATA_BUCKET",
     "ORGOPS_STATUS_TABLE",
     "ORGOPS_TOPIC_ARN",
     "ORGOPS_SLACK_WEBHOOK_PARAMETER",
+    *POWERTOOLS_ENV,
 )
 
 DEFAULT_RESULT_TTL_DAYS = 30

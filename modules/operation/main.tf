@@ -29,6 +29,7 @@ resource "aws_lambda_function" "worker" {
   handler          = "orgops.handlers.worker.handler"
   runtime          = "python3.13"
   architectures    = ["arm64"]
+  layers           = [var.powertools.layer_arn] # Powertools: the AWS-managed layer, never our zip
   filename         = var.package_path
   source_code_hash = filebase64sha256(var.package_path)
   timeout          = var.worker_timeout_seconds
@@ -41,6 +42,10 @@ resource "aws_lambda_function" "worker" {
       ORGOPS_OPERATION        = var.operation
       ORGOPS_MEMBER_ROLE_NAME = var.member_role_name
       ORGOPS_DATA_BUCKET      = var.data_bucket
+      # orgops.observability (Powertools Logger and Metrics).
+      POWERTOOLS_SERVICE_NAME      = var.powertools.service_name
+      POWERTOOLS_METRICS_NAMESPACE = var.powertools.metrics_namespace
+      POWERTOOLS_LOG_LEVEL         = var.powertools.log_level
     }
   }
 

@@ -239,6 +239,26 @@ variable "tracing_enabled" {
   default     = true
 }
 
+variable "powertools" {
+  type = object({
+    layer_arn         = string
+    service_name      = optional(string, "orgops")
+    metrics_namespace = optional(string, "orgops")
+    log_level         = optional(string, "INFO")
+  })
+  description = "Powertools for AWS Lambda (Python), for orgops.observability: the AWS-managed layer version ARN (arm64, python3.13, in this region), and the functions' POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_LOG_LEVEL."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", var.powertools.layer_arn))
+    error_message = "The powertools.layer_arn must be a Lambda layer version ARN, e.g. arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:<version>."
+  }
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], var.powertools.log_level)
+    error_message = "The powertools.log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags for every resource of the module."

@@ -33,6 +33,10 @@ locals {
         ORGOPS_STATUS_TABLE    = aws_dynamodb_table.status.name
         ORGOPS_ORG_ROLE_ARN    = var.org_reader_role_arn
         ORGOPS_RESULT_TTL_DAYS = tostring(var.result_ttl_days)
+        # orgops.observability (Powertools Logger and Metrics).
+        POWERTOOLS_SERVICE_NAME      = var.powertools.service_name
+        POWERTOOLS_METRICS_NAMESPACE = var.powertools.metrics_namespace
+        POWERTOOLS_LOG_LEVEL         = var.powertools.log_level
       }
     }
     report = {
@@ -46,6 +50,10 @@ locals {
         ORGOPS_STATUS_TABLE            = aws_dynamodb_table.status.name
         ORGOPS_TOPIC_ARN               = aws_sns_topic.this.arn
         ORGOPS_SLACK_WEBHOOK_PARAMETER = coalesce(var.slack_webhook_parameter, "")
+        # orgops.observability (Powertools Logger and Metrics).
+        POWERTOOLS_SERVICE_NAME      = var.powertools.service_name
+        POWERTOOLS_METRICS_NAMESPACE = var.powertools.metrics_namespace
+        POWERTOOLS_LOG_LEVEL         = var.powertools.log_level
       }
     }
   }
@@ -100,6 +108,23 @@ data "aws_iam_policy_document" "key" {
     principals {
       type        = "Service"
       identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchAlarmsPublishToEncryptedTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
     }
 
     condition {
@@ -307,6 +332,29 @@ data "aws_iam_policy_document" "topic" {
       values   = [local.account_id]
     }
   }
+
+  statement {
+    sid       = "CloudWatchAlarmsPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name_prefix}-*"]
+    }
+  }
 }
 
 resource "aws_sns_topic_policy" "this" {
@@ -347,6 +395,7 @@ resource "aws_lambda_function" "this" {
   handler          = each.value.handler
   runtime          = "python3.13"
   architectures    = ["arm64"]
+  layers           = [var.powertools.layer_arn] # Powertools: the AWS-managed layer, never our zip
   filename         = var.package_path
   source_code_hash = filebase64sha256(var.package_path)
   timeout          = each.value.timeout
