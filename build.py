@@ -39,6 +39,8 @@ def sources(source: Path = SOURCE, package: str = PACKAGE) -> Iterator[tuple[str
         rel = path.relative_to(source)
         if path.is_dir() or SKIP_DIRS & set(rel.parts) or path.suffix in SKIP_SUFFIXES:
             continue
+        if any(part.startswith(".") for part in rel.parts):  # editor swap files, .DS_Store
+            continue
         files.append((rel.as_posix(), path))
     yield from sorted(files)
 
@@ -61,14 +63,17 @@ def build(output: Path = OUTPUT, source: Path = SOURCE) -> Path:
     check_compiles(files)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".zip.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for name, path in files:
-            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, path.read_bytes(), compresslevel=9)
-    tmp.replace(output)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+            for name, path in files:
+                info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+                info.external_attr = 0o644 << 16
+                info.create_system = 3
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, path.read_bytes(), compresslevel=9)
+        tmp.replace(output)  # atomic: a reader never sees a half-written zip
+    finally:
+        tmp.unlink(missing_ok=True)
     return output
 
 
@@ -80,9 +85,12 @@ def source_code_hash(path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=OUTPUT, help="zip to write (default: dist/orgops.zip)")
+    parser.add_argument(
+        "--source", type=Path, default=SOURCE, help="folder holding the orgops package (default: lambda_src)"
+    )
     args = parser.parse_args(argv)
     try:
-        out = build(args.output)
+        out = build(args.output, args.source)
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1

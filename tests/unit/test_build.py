@@ -1,0 +1,124 @@
+"""build.py: a reproducible zip of our code only, and a clear failure on a broken source."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import build
+
+
+def make_source(root: Path) -> Path:
+    """A small package tree under ``root/lambda_src`` with the clutter a checkout accumulates."""
+    source = root / "lambda_src"
+    files = {
+        "orgops/__init__.py": "",
+        "orgops/handlers/__init__.py": "",
+        "orgops/handlers/worker.py": "def handler(event, context):\n    return event\n",
+        "orgops/store.py": "X = 1\n",
+        "orgops/templates/report.txt": "data file\n",
+        "orgops/__pycache__/store.cpython-311.pyc": "junk",
+        "orgops/handlers/__pycache__/worker.cpython-311.pyc": "junk",
+        "orgops/stale.pyc": "junk",
+        "orgops/tests/test_store.py": "assert True\n",
+        "orgops/.store.py.swp": "junk",
+    }
+    for name, text in files.items():
+        path = source / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return source
+
+
+SHIPPED = [
+    "orgops/__init__.py",
+    "orgops/handlers/__init__.py",
+    "orgops/handlers/worker.py",
+    "orgops/store.py",
+    "orgops/templates/report.txt",
+]
+
+
+def test_the_same_sources_give_byte_identical_zips_whatever_their_mtimes_and_modes(tmp_path: Path) -> None:
+    source = make_source(tmp_path)
+    first = build.build(tmp_path / "a.zip", source).read_bytes()
+    for path in source.rglob("*.py"):
+        os.utime(path, (1_900_000_000, 1_900_000_000))
+        path.chmod(0o600)
+
+    second = build.build(tmp_path / "b.zip", source).read_bytes()
+
+    assert first == second
+
+
+def test_only_our_sources_are_shipped_sorted_without_caches_tests_or_hidden_files(tmp_path: Path) -> None:
+    out = build.build(tmp_path / "orgops.zip", make_source(tmp_path))
+
+    with zipfile.ZipFile(out) as zf:
+        assert zf.namelist() == SHIPPED
+
+
+def test_every_entry_is_0644_unix_with_a_fixed_timestamp(tmp_path: Path) -> None:
+    out = build.build(tmp_path / "orgops.zip", make_source(tmp_path))
+
+    with zipfile.ZipFile(out) as zf:
+        infos = zf.infolist()
+    assert {(i.external_attr >> 16, i.create_system, i.date_time, i.compress_type) for i in infos} == {
+        (0o644, 3, (1980, 1, 1, 0, 0, 0), zipfile.ZIP_DEFLATED)
+    }
+
+
+def test_the_real_package_builds_with_every_module_and_no_bytecode(tmp_path: Path) -> None:
+    out = build.build(tmp_path / "orgops.zip")
+
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+    assert names == sorted(names)
+    assert {"orgops/handlers/fanout.py", "orgops/handlers/worker.py", "orgops/handlers/report.py"} <= set(names)
+    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo")) or "/tests/" in n]
+
+
+def test_a_source_that_does_not_compile_fails_naming_the_file_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = make_source(tmp_path)
+    (source / "orgops/handlers/broken.py").write_text("def handler(:\n")
+    out = tmp_path / "dist" / "orgops.zip"
+
+    code = build.main(["--output", str(out), "--source", str(source)])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("build failed: orgops/handlers/broken.py does not compile:\n")
+    assert "invalid syntax" in err
+    assert not out.exists()
+    assert not out.with_suffix(".zip.tmp").exists()
+
+
+def test_an_empty_source_folder_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "orgops").mkdir()
+
+    with pytest.raises(build.BuildError, match=r"^no sources under .*orgops$"):
+        build.build(tmp_path / "orgops.zip", tmp_path)
+
+
+def test_the_printed_hash_is_terraforms_filebase64sha256(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "orgops.zip"
+
+    code = build.main(["--output", str(out), "--source", str(make_source(tmp_path))])
+
+    printed = capsys.readouterr().out.strip()
+    match = re.fullmatch(rf"{re.escape(str(out))}  (\d+) bytes  source_code_hash=(\S+)", printed)
+    assert code == 0
+    assert match is not None, printed
+    data = out.read_bytes()
+    # filebase64sha256(path) = base64encode(sha256 digest of the file's raw bytes): 44 characters.
+    expected = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert (int(match.group(1)), match.group(2)) == (len(data), expected)
+    assert len(expected) == 44

@@ -1,0 +1,121 @@
+"""The report's pure parts: counting statuses, readable error messages, the notification text."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+import pytest
+
+from orgops import report
+
+
+def status(account: str, region: str, state: str, rows: int = 0, code: str = "", message: str = "") -> dict:
+    return {
+        "execution_id": "arn",
+        "target": f"{account}#{region}",
+        "account_id": account,
+        "account_name": f"n{account[-1]}",
+        "region": region,
+        "status": state,
+        "rows": rows,
+        "error_code": code,
+        "error_message": message,
+        "expires_at": 1,
+    }
+
+
+def test_tally_counts_statuses_and_keeps_only_per_target_data() -> None:
+    statuses = [
+        status("111111111111", "eu-west-1", "SUCCEEDED", rows=3),
+        status("111111111111", "us-east-1", "SUCCEEDED", rows=0),
+        status("222222222222", "eu-west-1", "FAILED", code="AccessDenied", message="cannot assume"),
+        status("333333333333", "eu-west-1", "SKIPPED", code="AccountNotActive"),
+        status("444444444444", "eu-west-1", "SUCCEEDED", rows=1_000_000),
+    ]
+
+    t = report.tally(iter(statuses))
+
+    assert (t.targets, t.succeeded, t.failed, t.skipped) == (5, 3, 1, 1)
+    # Targets with rows are kept as (account, region) pairs: never the rows themselves.
+    assert t.with_rows == [("111111111111", "eu-west-1"), ("444444444444", "eu-west-1")]
+    assert t.failures == [["222222222222", "n2", "eu-west-1", "AccessDenied", "cannot assume"]]
+    assert {f.name for f in fields(t)} == {"targets", "succeeded", "failed", "skipped", "failures", "with_rows"}
+
+
+def test_a_status_other_than_succeeded_or_skipped_is_a_failure_with_a_code() -> None:
+    t = report.tally([status("111111111111", "eu-west-1", "TIMED_OUT")])
+
+    assert t.failures == [["111111111111", "n1", "eu-west-1", "Unknown", ""]]
+
+
+def test_error_cells_are_escaped_like_report_cells() -> None:
+    t = report.tally([status("111111111111", "eu-west-1", "FAILED", code="X", message="=1+1")])
+
+    assert t.failures[0][-1] == "'=1+1"
+
+
+def lambda_cause(message: str) -> str:
+    return json.dumps({"errorMessage": message, "errorType": "KeyError", "requestId": "r", "stackTrace": ["a"]})
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            "cannot assume arn:aws:iam::1:role/r: AccessDenied: no",
+            "cannot assume arn:aws:iam::1:role/r: AccessDenied: no",
+        ),
+        (json.dumps({"Error": "KeyError", "Cause": lambda_cause("'Region'")}), "'Region'"),
+        (lambda_cause("boom"), "boom"),
+        (
+            json.dumps({"Error": "States.Timeout", "Cause": "Task timed out after 900.00 seconds"}),
+            "Task timed out after 900.00 seconds",
+        ),
+        (json.dumps({"Error": "States.Timeout"}), "States.Timeout"),
+        (json.dumps({"Error": "Lambda.Unknown", "Cause": ""}), "Lambda.Unknown"),
+        ('{"other": 1}', '{"other": 1}'),
+        ("[1, 2]", "[1, 2]"),
+        ("", ""),
+    ],
+    ids=[
+        "plain",
+        "caught-lambda-error",
+        "bare-lambda-cause",
+        "timeout",
+        "no-cause",
+        "empty-cause",
+        "other-json",
+        "json-list",
+        "empty",
+    ],
+)
+def test_error_message_keeps_the_readable_part(raw: str, message: str) -> None:
+    assert report.error_message(raw) == message
+
+
+SUMMARY = {
+    "Operation": "public-ips",
+    "Targets": 10,
+    "Succeeded": 8,
+    "Failed": 0,
+    "Skipped": 2,
+    "Rows": 1234,
+    "ReportUri": "s3://b/reports/public-ips/r/report.csv",
+    "ErrorsUri": None,
+}
+
+
+def test_the_summary_text_without_failures_has_no_errors_line() -> None:
+    assert report.summary_text(SUMMARY) == (
+        "orgops public-ips: 8 succeeded, 0 failed, 2 skipped of 10 targets; 1234 rows.\n"
+        "Report: s3://b/reports/public-ips/r/report.csv"
+    )
+
+
+def test_slack_gets_the_summary_text_as_json() -> None:
+    posted: list[tuple[str, bytes]] = []
+
+    report.post_slack("https://hooks.slack.com/x", SUMMARY, poster=lambda url, body: posted.append((url, body)))
+
+    assert posted == [("https://hooks.slack.com/x", json.dumps({"text": report.summary_text(SUMMARY)}).encode())]
