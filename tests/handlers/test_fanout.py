@@ -12,7 +12,7 @@ import pytest
 from orgops import operations
 from orgops import org as org_listing
 from orgops.config import FanoutSettings
-from orgops.errors import InvalidInput
+from orgops.errors import ConfigurationError, InvalidInput
 from orgops.handlers import fanout
 from orgops.operations.base import Operation
 from tests.handlers.helpers import object_keys, read_object, status_items
@@ -359,3 +359,15 @@ def test_handler_assumes_the_org_reader_role_when_one_is_configured(
 
     assert assumed == [f"arn:aws:iam::{MANAGEMENT}:role/orgops-org-reader"]
     assert result["AccountRegions"] == items([PROD_B])
+
+
+@pytest.mark.parametrize("missing", ["ORGOPS_DATA_BUCKET", "ORGOPS_STATUS_TABLE"])
+def test_handler_without_a_setting_names_the_missing_variable(
+    monkeypatch: pytest.MonkeyPatch, lambda_context: Any, missing: str
+) -> None:
+    monkeypatch.setenv("ORGOPS_DATA_BUCKET", DATA_BUCKET)
+    monkeypatch.setenv("ORGOPS_STATUS_TABLE", STATUS_TABLE)
+    monkeypatch.delenv(missing)
+
+    with pytest.raises(ConfigurationError, match=f"^environment variable {missing} is not set;"):
+        fanout.handler(event(), lambda_context)
