@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 ARGS ?=
 TF_DIR ?= terraform
 
-.PHONY: help venv tools test lint fmt package demo bench emulator plan apply validate clean
+.PHONY: help venv tools test lint fmt package demo bench emulator run plan apply validate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ demo: $(VENV)/.installed ## run every operation on an emulated organization; rep
 
 emulator: $(VENV)/.installed ## serve the emulated AWS endpoint with orgops deployed (Ctrl-C stops)
 	$(VENV)/bin/orgops emulator $(ARGS)
+
+run: $(VENV)/.installed ## run an operation's state machine: make run OP=public-ips ARGS="--regions eu-west-1"
+	@test -n "$(OP)" || { echo 'usage: make run OP=<operation> [ARGS="--regions eu-west-1 --apply ..."]; operations: orgops list'; exit 2; }
+	$(VENV)/bin/orgops run $(OP) $(ARGS)
 
 bench: $(VENV)/.installed ## payload, history, cost and wall-time benchmark -> benchmarks/results.md
 	$(PY) -m benchmarks.bench $(ARGS)

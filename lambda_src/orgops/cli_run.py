@@ -123,7 +123,8 @@ def data_bucket_from_definition(definition: str) -> str | None:
 def execution_name(operation: str, now: datetime | None = None, suffix: str | None = None) -> str:
     """``public-ips-20261125T101500Z-1a2b``: sortable, unique, within the 80-character limit."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return f"{operation[:60]}-{stamp}-{suffix or secrets.token_hex(2)}"
+    tail = f"-{stamp}-{suffix or secrets.token_hex(2)}"
+    return operation[: 80 - len(tail)] + tail
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -152,12 +153,12 @@ def exit_code(status: str, summary: Mapping[str, Any] | None) -> int:
 def current_counts(sfn: Any, execution_arn: str, history: progress.HistoryCounter) -> progress.Counts:
     counts = history.poll()
     fanout = history.fanout_output or {}
-    if fanout.get("Mode") != DISTRIBUTED or counts.phase != progress.RUNNING:
+    if fanout.get("Mode") != DISTRIBUTED:
         return counts
     runs = sfn.list_map_runs(executionArn=execution_arn).get("mapRuns", [])
     if not runs:
         return counts
-    return progress.map_run_counts(sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"]))
+    return progress.map_run_counts(sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"]), counts.phase)
 
 
 def follow(
@@ -232,6 +233,17 @@ def started_seconds(described: Mapping[str, Any]) -> float | None:
     return (stop - start).total_seconds()
 
 
+def readable_cause(cause: str) -> str:
+    """A Lambda error's cause is JSON ``{"errorMessage", "errorType", "stackTrace"}``: keep the message."""
+    try:
+        parsed = json.loads(cause)
+    except (TypeError, ValueError):
+        return cause
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        return str(parsed["errorMessage"])
+    return cause
+
+
 def result_document(described: Mapping[str, Any], summary: Mapping[str, Any] | None, files: list[Path]) -> dict:
     doc: dict[str, Any] = {
         "ExecutionArn": described["executionArn"],
@@ -241,7 +253,7 @@ def result_document(described: Mapping[str, Any], summary: Mapping[str, Any] | N
     }
     if described["status"] != "SUCCEEDED":
         doc["Error"] = described.get("error", "")
-        doc["Cause"] = described.get("cause", "")
+        doc["Cause"] = readable_cause(described.get("cause", ""))
     return doc
 
 
@@ -416,7 +428,10 @@ def cmd_executions(args: argparse.Namespace) -> int:
     aws = Aws.from_args(args)
     sfn = aws.client("stepfunctions")
     machine = find_state_machine(sfn, operation.name, args.state_machine_arn, args.tf_outputs, args.name_prefix)
-    rows = execution_rows(sfn, aws.client("s3"), machine, operation.name, args.max_items, args.bucket)
+    bucket = args.bucket
+    if bucket is None and args.tf_outputs is not None:
+        bucket = (read_tf_outputs(args.tf_outputs).get("data_bucket") or {}).get("value")
+    rows = execution_rows(sfn, aws.client("s3"), machine, operation.name, args.max_items, bucket)
     if args.output == "json":
         print_json(rows)
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from unittest import mock
 
 import boto3
@@ -49,6 +50,12 @@ def build_small_org(session: boto3.Session) -> SmallOrg:
     ec2 = member_session(session, ALPHA).client("ec2", region_name="eu-west-1")
     volume = ec2.create_volume(Size=5, AvailabilityZone="eu-west-1a", VolumeType="gp3")
     return SmallOrg(session, volume["VolumeId"])
+
+
+@pytest.fixture(autouse=True)
+def in_tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands that default to ./reports/ write into the test's own directory."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture
