@@ -16,12 +16,8 @@ META = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle"})
 
 
 def _entries(value: Any) -> list[dict[str, Any]]:
-    """A nested block's bodies (a block may repeat); an object written as an attribute counts too."""
-    if hcl.is_block(value):
-        return [hcl.body(v) for v in value]
-    if isinstance(value, dict):
-        return [hcl.body(value)]
-    return []
+    """A nested block's bodies (a block may repeat)."""
+    return [hcl.body(v) for v in value] if hcl.is_block(value) else []
 
 
 def _dynamic_blocks(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -45,6 +41,9 @@ def check_block(schema: Block, body: dict[str, Any], where: str, top_level: bool
     for required in sorted(schema.required - present):
         errors.append(f"{where}: required argument or block {required!r} is not set")
     for name, nested in sorted(schema.blocks.items()):
+        if name in body and not hcl.is_block(body[name]):
+            errors.append(f"{where}: {name!r} is a nested block: write `{name} {{ ... }}`, not `{name} = ...`")
+            continue
         bodies = _entries(body.get(name)) + dynamic.get(name, [])
         for i, nested_body in enumerate(bodies):
             errors.extend(check_block(nested, nested_body, f"{where}.{name}[{i}]"))

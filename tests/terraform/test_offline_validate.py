@@ -95,3 +95,15 @@ def test_checker_reports_a_missing_required_block_three_levels_deep() -> None:
         }
     """)
     assert errors == ["s.target[0].retry_policy[0]: unknown argument or block 'maximum_retries'"]
+
+
+def test_checker_reports_a_block_written_as_an_attribute() -> None:
+    errors = _check_text("""
+        resource "aws_dynamodb_table" "t" {
+          name = "t"
+          ttl = {
+            attribute_name = "expires_at"
+          }
+        }
+    """)
+    assert errors == ["t: 'ttl' is a nested block: write `ttl { ... }`, not `ttl = ...`"]
