@@ -103,13 +103,25 @@ class RoleSessions:
         self._partition = partition
         self._now = now
         self._cache: dict[str, AssumedSession] = {}
-        self._lock = threading.Lock()
+        # One lock per account: threads wanting the same account wait for one STS call, threads
+        # wanting different accounts never wait for each other.
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    def _lock(self, account_id: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(account_id, threading.Lock())
 
     def for_account(self, account_id: str) -> boto3.Session:
-        with self._lock:
+        with self._lock(account_id):
             cached = self._cache.get(account_id)
             if cached is not None and cached.expires - REFRESH_MARGIN > self._now():
                 return cached.session
             fresh = assume_role(self._base, role_arn(account_id, self._role_name, self._partition))
             self._cache[account_id] = fresh
             return fresh.session
+
+    def expires(self, account_id: str) -> datetime | None:
+        """When the cached credentials of ``account_id`` expire (None when none are cached)."""
+        cached = self._cache.get(account_id)
+        return cached.expires if cached else None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
 
+from orgops import sessions as sessions_module
 from orgops.errors import AssumeRoleFailed
 from orgops.sessions import REFRESH_MARGIN, RoleSessions, assume_role
 from tests.handlers.helpers import assumed_sessions, fail_call
@@ -55,7 +59,8 @@ def test_credentials_close_to_expiry_are_refreshed(session: boto3.Session, org: 
     clock = [datetime.now(UTC)]
     sessions = RoleSessions(session, ROLE, now=lambda: clock[0])
     first = sessions.for_account(PROD_A)
-    expires = assume_role_expiry(sessions, PROD_A)
+    expires = sessions.expires(PROD_A)
+    assert expires is not None
 
     clock[0] = expires - REFRESH_MARGIN - timedelta(seconds=1)
     still = sessions.for_account(PROD_A)
@@ -67,11 +72,43 @@ def test_credentials_close_to_expiry_are_refreshed(session: boto3.Session, org: 
     assert len(assumed_sessions(PROD_A)) == 2
 
 
-def assume_role_expiry(sessions: RoleSessions, account_id: str) -> datetime:
-    return sessions._cache[account_id].expires
-
-
 def test_a_role_name_with_a_path_keeps_it(session: boto3.Session, org: Org) -> None:
     RoleSessions(session, "/orgops/operation-readonly/").for_account(PROD_A)
 
     assert assumed_sessions(PROD_A) == [f"arn:aws:iam::{PROD_A}:role/orgops/operation-readonly"]
+
+
+def test_threads_assuming_different_accounts_do_not_wait_for_each_other(
+    session: boto3.Session, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first account's STS call only finishes once the second account's has: with one lock
+    # for every account, the second would wait for the first and this would time out.
+    second_done = threading.Event()
+    real_assume = sessions_module.assume_role
+
+    def assume(base: boto3.Session, arn: str, *args: Any, **kwargs: Any) -> Any:
+        if PROD_A in arn:
+            assert second_done.wait(timeout=5), "the second account waited for the first"
+        result = real_assume(base, arn, *args, **kwargs)
+        if DEV_A1 in arn:
+            second_done.set()
+        return result
+
+    monkeypatch.setattr(sessions_module, "assume_role", assume)
+    sessions = RoleSessions(session, ROLE)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(sessions.for_account, PROD_A)
+        second = pool.submit(sessions.for_account, DEV_A1)
+        accounts = [caller_account(first.result(timeout=10)), caller_account(second.result(timeout=10))]
+
+    assert accounts == [PROD_A, DEV_A1]
+
+
+def test_threads_wanting_the_same_account_share_one_sts_call(session: boto3.Session, org: Org) -> None:
+    sessions = RoleSessions(session, ROLE)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda _: sessions.for_account(PROD_A), range(8)))
+
+    assert len({id(s) for s in got}) == 1
+    assert assumed_sessions(PROD_A) == [f"arn:aws:iam::{PROD_A}:role/{ROLE}"]
