@@ -320,19 +320,23 @@ class LocalContext:
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
-HandlerFunction = Callable[[dict[str, Any], Mapping[str, str], Any], Any]
+InnerFunction = Callable[..., Any]
 
 
-def observed_inner(kind: str, inner: HandlerFunction) -> HandlerFunction:
-    """For the emulator: ``inner(event, env, session)`` observed with the function's own ``env``.
+def observed_inner(kind: str, inner: InnerFunction) -> InnerFunction:
+    """For the emulator: ``inner(event, env, *rest)`` observed with the function's own ``env``.
 
     The emulator runs handlers' inner functions with the function's environment as settings
-    (never ``os.environ``: invocations run concurrently in threads); this gives those runs the
-    same log lines and metrics as Lambda, each with a fresh request id.
+    (never ``os.environ``: invocations run concurrently in threads), then whatever else it passes
+    (a session, warm state); this gives those runs the same log lines and metrics as Lambda, each
+    with a fresh request id. Wrap each entry of the emulator's handler table with it.
     """
+    if kind not in KINDS:
+        raise ValueError(f"unknown function kind {kind!r}; expected one of {', '.join(KINDS)}")
 
-    def run(event: dict[str, Any], env: Mapping[str, str], session: Any) -> Any:
+    @functools.wraps(inner)
+    def run(event: dict[str, Any], env: Mapping[str, str], *rest: Any) -> Any:
         context = LocalContext(function_name=str(env.get("AWS_LAMBDA_FUNCTION_NAME", "")))
-        return observe(kind, event, context, env, lambda: inner(event, env, session))
+        return observe(kind, event, context, env, lambda: inner(event, env, *rest))
 
     return run

@@ -27,16 +27,16 @@ def worker_event(account: str) -> dict[str, Any]:
 def test_observed_inner_takes_its_settings_from_the_functions_environment(output: Any) -> None:
     # Given an inner function run the emulator's way: event, the function's env, a session
     inner = observability.observed_inner(
-        observability.WORKER, lambda event, env, session: {"Status": "SUCCEEDED", "Rows": 2}
+        observability.WORKER, lambda event, env, session, warm: {"Status": "SUCCEEDED", "Rows": 2, "Warm": warm}
     )
 
-    # When it runs with a mapping that is not os.environ
-    result = inner(worker_event("111111111111"), {**ENV, "ORGOPS_OPERATION": "public-ips"}, None)
+    # When it runs with a mapping that is not os.environ (and the emulator's other arguments)
+    result = inner(worker_event("111111111111"), {**ENV, "ORGOPS_OPERATION": "public-ips"}, None, {"k": 1})
 
     # Then the line has a request id of its own and the metric the mapping's namespace
     (line,) = log_lines(output())
     (document,) = emf_documents(output())
-    assert result == {"Status": "SUCCEEDED", "Rows": 2}
+    assert result == {"Status": "SUCCEEDED", "Rows": 2, "Warm": {"k": 1}}
     assert (line["operation"], line["target_status"], line["rows"]) == ("public-ips", "SUCCEEDED", 2)
     assert len(line["function_request_id"]) == 36
     assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ns-from-mapping"
