@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from orgops.errors import AssumeRoleFailed
 
 # Standard retry mode retries throttling and transient errors with exponential backoff and
-# jitter; 10 attempts ride out the bursts an org-wide run produces.
+# jitter; 10 retries (botocore counts 11 attempts) ride out the bursts an org-wide run produces.
 RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 
 DEFAULT_READONLY_ROLE = "operation-readonly"

@@ -89,3 +89,54 @@ def test_the_management_account_is_found_with_get_caller_identity(monkeypatch: p
 
         stub_account.assert_no_pending_responses()
     assert regions == {MANAGEMENT: []}
+
+
+def test_every_page_of_accounts_is_read() -> None:
+    orgs = new_session("us-east-1").client("organizations", region_name="us-east-1")
+    page = {"Arn": "arn", "Email": "e@example.com", "JoinedMethod": "CREATED"}
+    with Stubber(orgs) as stub:
+        stub.add_response(
+            "list_accounts", {"Accounts": [{**page, "Id": PROD_A, "Name": "a", "Status": "ACTIVE"}], "NextToken": "t"}
+        )
+        stub.add_response(
+            "list_accounts",
+            {"Accounts": [{**page, "Id": PROD_B, "Name": "b", "Status": "SUSPENDED"}]},
+            {"NextToken": "t"},
+        )
+
+        accounts = list(org_listing.list_accounts(orgs))
+
+        stub.assert_no_pending_responses()
+    assert [(a.id, a.name, a.status) for a in accounts] == [(PROD_A, "a", "ACTIVE"), (PROD_B, "b", "SUSPENDED")]
+
+
+def test_every_page_of_tags_is_read() -> None:
+    orgs = new_session("us-east-1").client("organizations", region_name="us-east-1")
+    with Stubber(orgs) as stub:
+        stub.add_response(
+            "list_tags_for_resource",
+            {"Tags": [{"Key": "env", "Value": "prod"}], "NextToken": "t"},
+            {"ResourceId": PROD_A},
+        )
+        stub.add_response(
+            "list_tags_for_resource",
+            {"Tags": [{"Key": "team", "Value": "x"}]},
+            {"ResourceId": PROD_A, "NextToken": "t"},
+        )
+
+        tags = org_listing.account_tags(orgs, PROD_A)
+
+    assert tags == {"env": "prod", "team": "x"}
+
+
+def test_without_an_org_reader_role_the_functions_own_credentials_read_the_organization(
+    session: boto3.Session,
+) -> None:
+    assert org_listing.management_session(session, None) is session
+
+
+def test_with_an_org_reader_role_the_organization_is_read_in_that_role(session: boto3.Session, org: Org) -> None:
+    mgmt = org_listing.management_session(session, f"arn:aws:iam::{MANAGEMENT}:role/orgops-org-reader")
+
+    identity = mgmt.client("sts", region_name="us-east-1").get_caller_identity()
+    assert identity["Arn"].startswith(f"arn:aws:sts::{MANAGEMENT}:assumed-role/orgops-org-reader/orgops-fanout")
