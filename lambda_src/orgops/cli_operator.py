@@ -46,7 +46,8 @@ fanout's own code, before anything starts. Ctrl-C offers to stop the execution.
 LOCAL_EPILOG = f"""\
 examples:
   # develop an operation against the emulator, nothing deployed
-  orgops local public-ips --endpoint-url http://127.0.0.1:5000 --region us-east-1 --regions us-east-1
+  orgops local public-ips --endpoint-url http://127.0.0.1:5000 --region us-east-1 --regions us-east-1 \
+      --role-name OrganizationAccountAccessRole
 
   # against a real organization with your SSO profile, reaching members through a role you may assume
   orgops local unused-ebs-volumes --profile mgmt --regions eu-west-1 \\

@@ -280,7 +280,8 @@ def run_local(
 
     counts = progress.Counts(total=len(items), phase=progress.RUNNING)
     on_progress(counts)
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="orgops-local") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="orgops-local")
+    try:
         futures = [pool.submit(one, item) for item in items]
         running = min(len(items), max(1, concurrency))
         for future in as_completed(futures):
@@ -294,6 +295,11 @@ def run_local(
                 phase=progress.RUNNING,
             )
             on_progress(counts)
+    except BaseException:
+        # Ctrl-C or a bug: start no more targets (those running finish on their own).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
     on_progress(
         progress.Counts(total=len(items), succeeded=counts.succeeded, failed=counts.failed, phase=progress.REPORT)
