@@ -74,7 +74,7 @@ def _check_keys(raw: Mapping[str, Any], allowed: Sequence[str], where: str) -> N
 
 
 def _string_list(raw: Any, where: str, pattern: re.Pattern[str], what: str, example: str) -> tuple[str, ...]:
-    """A non-empty list of strings matching ``pattern``, duplicates dropped, order kept."""
+    """A non-empty list of strings matching ``pattern``, as given (positions stay valid for errors)."""
     if not isinstance(raw, list):
         raise InvalidInput(where, f"must be a list of {what}s (like {example}), got {_type_name(raw)}")
     if not raw:
@@ -84,7 +84,7 @@ def _string_list(raw: Any, where: str, pattern: re.Pattern[str], what: str, exam
             raise InvalidInput(f"{where}[{i}]", f"must be a string (a {what} like {example}), got {_type_name(value)}")
         if not pattern.match(value):
             raise InvalidInput(f"{where}[{i}]", f"{value!r} is not a valid {what} (like {example})")
-    return tuple(dict.fromkeys(raw))
+    return tuple(raw)
 
 
 def _parse_regions(raw: Any) -> tuple[tuple[str, ...] | None, bool]:
@@ -94,7 +94,8 @@ def _parse_regions(raw: Any) -> tuple[tuple[str, ...] | None, bool]:
         return None, True
     if isinstance(raw, str):
         raise InvalidInput("Regions", f'must be a list of region names or "ALL", got {raw!r}')
-    return _string_list(raw, "Regions", REGION, "region name", "eu-west-1"), False
+    regions = _string_list(raw, "Regions", REGION, "region name", "eu-west-1")
+    return tuple(dict.fromkeys(regions)), False  # a region listed twice runs once
 
 
 def _parse_tags(raw: Any) -> dict[str, str]:

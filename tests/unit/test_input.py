@@ -27,7 +27,7 @@ def test_null_values_count_as_omitted() -> None:
     assert parse_input(raw) == parse_input({})
 
 
-def test_a_full_input_is_parsed_with_duplicates_dropped_in_order() -> None:
+def test_a_full_input_is_parsed_with_duplicate_regions_dropped_in_order() -> None:
     raw = {
         "Regions": ["eu-west-1", "us-gov-west-1", "eu-west-1"],
         "Accounts": {

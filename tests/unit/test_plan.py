@@ -6,7 +6,15 @@ import pytest
 
 from orgops.errors import InvalidInput
 from orgops.org import Account
-from orgops.targets import AccountFilter, Target, batches, check_known_accounts, matches, plan_targets
+from orgops.targets import (
+    AccountFilter,
+    Target,
+    batches,
+    check_known_accounts,
+    matches,
+    parse_input,
+    plan_targets,
+)
 
 ACTIVE = Account("222222222222", "b", parents=("r-ab12", "ou-ab12-aaaaaaaa"), tags={"env": "prod"})
 OTHER = Account("111111111111", "a", parents=("r-ab12",), tags={"env": "dev"})
@@ -85,6 +93,15 @@ def test_an_included_id_that_is_not_in_the_organization_names_its_position() -> 
         check_known_accounts([ACTIVE, OTHER], AccountFilter(include=("111111111111", "999999999999")))
 
     assert str(caught.value) == "Accounts.Include[1]: 999999999999 is not an account of this organization"
+
+
+def test_the_position_of_an_unknown_id_counts_repeated_ids() -> None:
+    selection = parse_input({"Accounts": {"Include": ["111111111111", "111111111111", "999999999999"]}}).accounts
+
+    with pytest.raises(InvalidInput) as caught:
+        check_known_accounts([OTHER], selection)
+
+    assert caught.value.field == "Accounts.Include[2]"
 
 
 def test_an_included_inactive_account_is_known() -> None:
