@@ -24,7 +24,6 @@ locals {
   # function is arm64 on python3.13), its ARN built for this region; never in our zip.
   powertools = {
     layer_arn         = "arn:aws:lambda:${var.region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:${var.powertools_layer_version}"
-    service_name      = var.name_prefix
     metrics_namespace = var.metrics_namespace
     log_level         = var.log_level
   }

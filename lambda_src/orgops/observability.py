@@ -49,6 +49,9 @@ NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
 LOG_LEVEL_ENV = "POWERTOOLS_LOG_LEVEL"
 # The names Terraform sets on every function (``orgops.config`` lists them for the parity test).
 ENV = (SERVICE_ENV, NAMESPACE_ENV, LOG_LEVEL_ENV)
+# The Powertools logger is named after the service: named "orgops", it is the parent of the
+# package's own loggers (logging.getLogger(__name__) in orgops.*), whose lines then carry the
+# same keys. Terraform keeps the default.
 DEFAULT_SERVICE = "orgops"
 DEFAULT_NAMESPACE = "orgops"
 DEFAULT_LOG_LEVEL = "INFO"

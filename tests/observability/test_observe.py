@@ -84,3 +84,23 @@ def test_lines_outside_an_invocation_still_carry_every_key_empty(output: Any) ->
     # Then the keys are there, empty
     (line,) = log_lines(output())
     assert {k: line[k] for k in observability.LOG_KEYS} == dict.fromkeys(observability.LOG_KEYS, "")
+
+
+def test_the_packages_own_loggers_carry_every_key(output: Any) -> None:
+    # Given a module of the package logging the usual way
+    import logging
+
+    env = ENV
+
+    def call() -> dict[str, Any]:
+        logging.getLogger("orgops.operations.example").warning("region skipped")
+        return {"Status": "SUCCEEDED", "Rows": 0}
+
+    # When an invocation runs
+    observability.observe(observability.WORKER, worker_event("222222222222"), None, env, call)
+
+    # Then the module's line is JSON with every key, like the wrapper's own line
+    lines = log_lines(output())
+    assert [line["message"] for line in lines] == ["region skipped", "target finished"]
+    assert all(sorted(set(observability.LOG_KEYS) - set(line)) == [] for line in lines)
+    assert (lines[0]["account_id"], lines[0]["service"]) == ("222222222222", "orgops")
