@@ -198,3 +198,15 @@ def test_bad_settings_are_refused_with_the_fix(tmp_path: Path, override: dict[st
     with pytest.raises(TerraformError) as refused:
         evaluate(tmp_path, variables(**override), "jsonencode(local.alarms)")
     assert message in " ".join(str(refused.value).replace("│", " ").split())
+
+
+def test_the_readme_query_filters_failed_targets_on_keys_the_workers_log() -> None:
+    # Given the README's "Operating orgops" section
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: operating -->", 1)[1].split("\n## ", 1)[0]
+    query = section.split("```\n", 2)[1]
+
+    # Then its query selects failed targets by fields every worker line carries
+    fields = re.search(r"^fields (.+)$", query, re.M).group(1).split(", ")  # type: ignore[union-attr]
+    assert set(fields) - {"@timestamp"} <= {*observability.LOG_KEYS, "error_code", "error_message"}
+    assert re.search(r'^\| filter target_status = "FAILED" and execution_name = "<execution name>"$', query, re.M)
