@@ -24,7 +24,7 @@ SOURCE = ROOT / "lambda_src"
 PACKAGE = "orgops"
 OUTPUT = ROOT / "dist" / "orgops.zip"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-SKIP_DIRS = {"__pycache__", "tests", ".pytest_cache", ".mypy_cache"}
+SKIP_DIRS = {"__pycache__", "tests", ".pytest_cache", ".mypy_cache", "emulator"}  # emulator: dev-only, imports moto
 SKIP_SUFFIXES = {".pyc", ".pyo"}
 
 

@@ -1,0 +1,297 @@
+"""Every moto internal the emulator replaces or calls, in one place, with a guard.
+
+moto is pinned exactly (``pyproject.toml``). ``check()`` compares each seam's signature with the
+one this module was written against and raises ``SeamChanged`` naming the seam, the expected and
+the found signature, and what to do; ``install()`` runs it first, so a moto upgrade that moves a
+seam fails loudly instead of silently running state machines against moto's default Lambda
+("happy path OK") or a lax STS.
+
+Seams:
+- ``LambdaSimpleBackend.invoke``: replaced; routes invocations to our handlers (``lambdas``).
+- ``TokenResponse.assume_role``: wrapped; AWS's AssumeRole checks (``access``).
+- ``OrganizationsBackend.create_account``: wrapped; creates ``OrganizationAccountAccessRole``.
+- ``STSBackend.assume_role``, ``STSBackend.get_caller_identity``, ``IAMBackend.create_role``,
+  ``IAMBackend.get_role_by_arn``, ``OrganizationsBackend.get_account_by_id``: called.
+- ``SecurityHubBackend.enable_security_hub`` wrapped, and standards APIs added (``securityhub``).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from orgops.emulator import access, lambdas, securityhub, speed
+
+MOTO_VERSION = "5.2.5"
+BOTOCORE_VERSION = "1.44.8"
+ORG_ACCESS_ROLE = "OrganizationAccountAccessRole"
+
+
+class SeamChanged(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Seam:
+    path: str  # module:qualname
+    signature: str
+    why: str
+
+    def resolve(self) -> Any:
+        module, _, qualname = self.path.partition(":")
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        return getattr(obj, "orgops_wrapped", obj)
+
+
+SEAMS = (
+    Seam(
+        "moto.awslambda_simple.models:LambdaSimpleBackend.invoke",
+        "(self, function_name, qualifier, body, headers, response_headers)",
+        "replaced to route Lambda invocations to the orgops handlers",
+    ),
+    Seam(
+        "moto.awslambda.models:LambdaBackend.get_function",
+        "(self, function_name_or_arn, qualifier=None)",
+        "called by the router to read the function's Handler, Role and Environment",
+    ),
+    Seam(
+        "moto.sts.responses:TokenResponse.assume_role",
+        "(self)",
+        "wrapped to refuse AssumeRole as AWS does (missing role, untrusted caller, suspended account)",
+    ),
+    Seam("moto.core.responses:BaseResponse.get_access_key", "(self)", "called to find the AssumeRole caller"),
+    Seam(
+        "moto.sts.models:STSBackend.get_caller_identity",
+        "(self, access_key_id, region)",
+        "called to find the AssumeRole caller",
+    ),
+    Seam(
+        "moto.sts.models:STSBackend.assume_role",
+        "(self, region_name, role_session_name, role_arn, policy, duration, external_id)",
+        "called to mint a function's execution-role credentials",
+    ),
+    Seam(
+        "moto.iam.models:IAMBackend.create_role",
+        "(self, role_name, assume_role_policy_document, path, permissions_boundary, description, tags,"
+        " max_session_duration, linked_service=None)",
+        "called to create OrganizationAccountAccessRole in new accounts",
+    ),
+    Seam("moto.iam.models:IAMBackend.get_role_by_arn", "(self, arn)", "called to check that an assumed role exists"),
+    Seam(
+        "moto.organizations.models:OrganizationsBackend.create_account",
+        "(self, **kwargs)",
+        "wrapped to create OrganizationAccountAccessRole in the new account",
+    ),
+    Seam(
+        "moto.organizations.models:OrganizationsBackend.get_account_by_id",
+        "(self, account_id)",
+        "called to refuse AssumeRole into a suspended account",
+    ),
+    Seam(
+        "moto.securityhub.models:SecurityHubBackend.enable_security_hub",
+        "(self, enable_default_standards=True, tags=None)",
+        "wrapped to subscribe the default standards",
+    ),
+    Seam(
+        "moto.stepfunctions.parser.asl.utils.boto_client:boto_client_for",
+        "(region, service, state_credentials=None)",
+        "wrapped to reuse one client per region and service (speed)",
+    ),
+    Seam(
+        "moto.stepfunctions.parser.asl.utils.json_path:parse",
+        "(path, debug=None)",
+        "memoised (speed)",
+    ),
+    Seam(
+        "moto.stepfunctions.parser.asl.component.common.path.result_path:parse",
+        "(string)",
+        "memoised (speed)",
+    ),
+    Seam(
+        "botocore.client:ClientCreator._create_client_class",
+        "(self, service_name, service_model)",
+        "memoised per service for orgops sessions (speed)",
+    ),
+    Seam(
+        "botocore.client:ClientCreator._load_service_model",
+        "(self, service_name, api_version=None)",
+        "memoised per service for orgops sessions (speed)",
+    ),
+    Seam("botocore.hooks:accepts_kwargs", "(func)", "memoised per function (speed)"),
+    Seam("moto.core.responses:method_names_from_class", "(clazz)", "memoised per class (speed)"),
+    Seam(
+        "botocore.hooks:EventAliaser.__init__",
+        "(self, event_emitter, event_aliases=None)",
+        "wrapped to share the alias cache between sessions (speed)",
+    ),
+    Seam(
+        "botocore.regions:EndpointProvider",
+        "(ruleset_data, partition_data, excluded_params=None)",
+        "replaced by a cache of providers per rule set (speed)",
+    ),
+)
+
+
+def signature(obj: Any) -> str:
+    """Parameter names, kinds and defaults, without annotations (some moto modules stringify them)."""
+    return str(
+        inspect.signature(obj).replace(
+            return_annotation=inspect.Signature.empty,
+            parameters=[
+                p.replace(annotation=inspect.Parameter.empty) for p in inspect.signature(obj).parameters.values()
+            ],
+        )
+    )
+
+
+def check() -> None:
+    """Raise ``SeamChanged`` if the installed moto is not the one the emulator was written for."""
+    import botocore
+    import moto
+
+    problems = []
+    for seam in SEAMS:
+        try:
+            found = signature(seam.resolve())
+        except (ImportError, AttributeError) as exc:
+            found = f"missing ({exc})"
+        if found != seam.signature:
+            problems.append(f"- {seam.path}\n    expected {seam.signature}\n    found    {found}\n    used: {seam.why}")
+    for name in ("url_paths",):
+        if not hasattr(importlib.import_module("moto.securityhub.urls"), name):
+            problems.append(
+                "- moto.securityhub.urls:url_paths is gone (the emulator adds Security Hub standards there)"
+            )
+    if problems:
+        raise SeamChanged(
+            f"moto {moto.__version__} / botocore {botocore.__version__} changed internals the orgops emulator "
+            f"relies on (written for moto {MOTO_VERSION} and botocore {BOTOCORE_VERSION}, pinned in pyproject.toml):\n"
+            + "\n".join(problems)
+            + "\nUpdate "
+            "lambda_src/orgops/emulator/seams.py (and the code it names) for the new moto before changing the pin."
+        )
+
+
+# -- strict AssumeRole ------------------------------------------------------------------------------
+def _account_suspended(account_id: str) -> bool:
+    from moto.organizations.models import organizations_backends
+
+    master = organizations_backends.master_accounts.get(account_id)
+    if master is None:
+        return False
+    try:
+        account = organizations_backends[master[0]][master[1]].get_account_by_id(account_id)
+    except Exception:  # the account left the organization
+        return False
+    return str(getattr(account, "status", "ACTIVE")) == "SUSPENDED"
+
+
+def refusal(role_arn: str, caller: access.Caller) -> str | None:
+    """Why AWS would refuse ``caller`` assuming ``role_arn``, or None when it is allowed."""
+    from moto.iam.models import iam_backends
+
+    account = access.role_account(role_arn)
+    if account is None:
+        return None  # malformed ARNs get moto's own validation
+    if _account_suspended(account):
+        return access.denial_message(caller, role_arn)
+    try:
+        role = iam_backends[account]["aws"].get_role_by_arn(role_arn)
+    except Exception:
+        return access.denial_message(caller, role_arn)
+    if not access.trusts(role.assume_role_policy_document, caller):
+        return access.denial_message(caller, role_arn)
+    return None
+
+
+def _strict_assume_role(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def assume_role(self: Any) -> Any:
+        from moto.sts.exceptions import STSClientError
+
+        role_arn = self._get_param("RoleArn") or ""
+        _user_id, arn, account = self.backend.get_caller_identity(self.get_access_key(), self.region)
+        reason = refusal(role_arn, access.parse_caller(arn, account))
+        if reason is not None:
+            err = STSClientError("AccessDenied", reason)
+            raise err
+        return original(self)
+
+    assume_role.orgops_wrapped = original  # type: ignore[attr-defined]
+    return assume_role
+
+
+# -- OrganizationAccountAccessRole -------------------------------------------------------------------
+def create_org_access_role(account_id: str, management_account_id: str) -> None:
+    """The role Organizations creates in every account it creates, trusted by the management account."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account_id]["aws"]
+    if any(r.name == ORG_ACCESS_ROLE for r in iam.get_roles()):
+        return
+    iam.create_role(
+        role_name=ORG_ACCESS_ROLE,
+        assume_role_policy_document=access.trust_policy(f"arn:aws:iam::{management_account_id}:root"),
+        path="/",
+        permissions_boundary=None,
+        description="Created by AWS Organizations (emulated)",
+        tags=[],
+        max_session_duration=None,
+    )
+
+
+def _create_account_with_role(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def create_account(self: Any, **kwargs: Any) -> dict[str, Any]:
+        status = original(self, **kwargs)
+        create_org_access_role(status["CreateAccountStatus"]["AccountId"], self.account_id)
+        return status
+
+    create_account.orgops_wrapped = original  # type: ignore[attr-defined]
+    return create_account
+
+
+# -- install ---------------------------------------------------------------------------------------
+_installed = False
+_install_lock = threading.Lock()
+
+
+def install(router: lambdas.Router | None = None) -> lambdas.Router:
+    """Check the seams, patch moto (once per process) and make ``router`` receive invocations."""
+    global _installed
+    with _install_lock:
+        if not _installed:
+            check()
+            from moto.awslambda_simple.models import LambdaSimpleBackend
+            from moto.organizations.models import OrganizationsBackend
+            from moto.securityhub import urls as securityhub_urls
+            from moto.securityhub.models import SecurityHubBackend
+            from moto.securityhub.responses import SecurityHubResponse
+            from moto.sts.responses import TokenResponse
+
+            LambdaSimpleBackend.invoke = lambdas.invoke  # type: ignore[method-assign]
+            TokenResponse.assume_role = _strict_assume_role(TokenResponse.assume_role)  # type: ignore[method-assign]
+            OrganizationsBackend.create_account = _create_account_with_role(  # type: ignore[method-assign]
+                OrganizationsBackend.create_account
+            )
+            SecurityHubBackend.enable_security_hub = securityhub.wrap_enable_security_hub(  # type: ignore[method-assign]
+                SecurityHubBackend.enable_security_hub
+            )
+            for name, method in securityhub.RESPONSE_METHODS.items():
+                setattr(SecurityHubResponse, name, method)
+            for path in securityhub.URL_PATHS:
+                securityhub_urls.url_paths[path] = SecurityHubResponse.dispatch
+            errors_module = importlib.import_module("moto.core.errors")
+            if "AccessDenied" not in errors_module.COMMON_ERROR_CODES:
+                # AWS's generic AccessDenied is in no service model: keep moto from warning on it.
+                errors_module.COMMON_ERROR_CODES.append("AccessDenied")
+            speed.install()
+            _installed = True
+        return lambdas.activate(router or lambdas.Router())

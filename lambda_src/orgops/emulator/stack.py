@@ -1,0 +1,381 @@
+"""Deploy the operator stack into an emulated account, as the Terraform root configuration does.
+
+``deploy`` creates, in the operations account (the endpoint's default account):
+- the status table (hash ``execution_id``, range ``target``, TTL ``expires_at``, on-demand),
+  the data bucket (encrypted, public access blocked), the SNS topic;
+- the roles: fanout, report, state machine, ``operation-readonly-lambda`` and
+  ``operation-admin-lambda`` (the workers'), and the org-reader role the fanout assumes;
+- the fanout and report functions and one worker function per operation, with the Handler
+  strings and exactly the environment variable names Terraform sets (``orgops.config.*_ENV``);
+- one state machine per operation, rendered from the module's template with the variables the
+  Terraform module passes to ``templatefile()`` (``definition_variables``).
+
+Member roles live in the member accounts (``orgops.emulator.world.install_member_roles``).
+The parity tests compare all of this with the HCL.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from orgops import asl, operations
+from orgops.emulator import access
+from orgops.emulator.lambdas import FANOUT_HANDLER, REPORT_HANDLER, WORKER_HANDLER
+from orgops.sessions import DEFAULT_ADMIN_ROLE, DEFAULT_READONLY_ROLE, client
+
+RUNTIME = "python3.13"
+STATUS_TABLE_KEYS = (("execution_id", "HASH"), ("target", "RANGE"))
+STATUS_TABLE_TTL_ATTRIBUTE = "expires_at"
+# moto's ASL parser only accepts STANDARD child executions; AWS runs EXPRESS (see the README).
+EMULATOR_CHILD_EXECUTION_TYPE = "STANDARD"
+
+
+@dataclass(frozen=True)
+class OperationSettings:
+    """One entry of the Terraform ``operations`` map, with the module's defaults."""
+
+    regions: tuple[str, ...] = ("us-east-1", "eu-west-1", "ap-southeast-2")
+    distributed_threshold: int = 1000
+    batch_size: int = 20
+    max_concurrency: int = 40
+    distributed_max_concurrency: int = 1000
+    tolerated_failure_percentage: float = 5.0
+    worker_timeout_seconds: int = 900
+    worker_memory_mb: int = 512
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    name_prefix: str = "orgops"
+    defaults: OperationSettings = field(default_factory=OperationSettings)
+    overrides: Mapping[str, OperationSettings] = field(default_factory=dict)
+    result_ttl_days: int = 30
+    slack_webhook_parameter: str = ""
+    child_execution_type: str = EMULATOR_CHILD_EXECUTION_TYPE
+
+    def for_operation(self, name: str) -> OperationSettings:
+        return self.overrides.get(name, self.defaults)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """What ``deploy`` created; ``describe()`` is the JSON line ``orgops emulator`` prints."""
+
+    region: str
+    account_id: str
+    data_bucket: str
+    status_table: str
+    topic_arn: str
+    org_reader_role_arn: str
+    roles: dict[str, str]
+    functions: dict[str, str]  # "fanout", "report", "worker:<operation>" -> function ARN
+    state_machines: dict[str, str]  # operation -> state machine ARN
+    definitions: dict[str, str]  # operation -> the deployed definition
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "account_id": self.account_id,
+            "state_machines": self.state_machines,
+            "data_bucket": self.data_bucket,
+            "reports_bucket": self.data_bucket,
+            "status_table": self.status_table,
+            "topic_arn": self.topic_arn,
+            "functions": self.functions,
+            "roles": self.roles,
+        }
+
+
+def names(prefix: str) -> dict[str, str]:
+    """Resource names, as the Terraform root names them."""
+    return {
+        "status_table": f"{prefix}-status",
+        "topic": f"{prefix}-reports",
+        "fanout": f"{prefix}-fanout",
+        "report": f"{prefix}-report",
+        "fanout_role": f"{prefix}-fanout",
+        "report_role": f"{prefix}-report",
+        "org_reader_role": f"{prefix}-org-reader",
+        "readonly_lambda_role": f"{DEFAULT_READONLY_ROLE}-lambda",
+        "admin_lambda_role": f"{DEFAULT_ADMIN_ROLE}-lambda",
+    }
+
+
+def data_bucket_name(prefix: str, account_id: str, region: str) -> str:
+    return f"{prefix}-data-{account_id}-{region}"
+
+
+def worker_name(prefix: str, operation: str) -> str:
+    return f"{prefix}-{operation}-worker"
+
+
+def state_machine_role_name(prefix: str, operation: str) -> str:
+    return f"{prefix}-{operation}-sfn"
+
+
+def member_role_name(operation: str, prefix: str) -> str:
+    """The role a worker assumes in its target account; ``organization`` operations run as the
+    read-only worker and assume the org-reader in the management account."""
+    role = operations.get(operation).role
+    if role == "organization":
+        return names(prefix)["org_reader_role"]
+    return DEFAULT_ADMIN_ROLE if role == "admin" else DEFAULT_READONLY_ROLE
+
+
+def state_machine_name(prefix: str, operation: str) -> str:
+    return f"{prefix}-{operation}"
+
+
+def definition_variables(
+    operation: str,
+    op: OperationSettings,
+    *,
+    fanout_arn: str,
+    worker_arn: str,
+    report_arn: str,
+    status_table: str,
+    data_bucket: str,
+    state_machine: str,
+    child_execution_type: str,
+) -> dict[str, str | int]:
+    """The ``templatefile()`` variables the Terraform operation module passes (the parity test checks)."""
+    return {
+        "fanout_function_arn": fanout_arn,
+        "worker_function_arn": worker_arn,
+        "report_function_arn": report_arn,
+        "status_table": status_table,
+        "operation": operation,
+        "default_regions": ",".join(op.regions),
+        "distributed_threshold": op.distributed_threshold,
+        "batch_size": op.batch_size,
+        "max_concurrency": op.max_concurrency,
+        "distributed_max_concurrency": op.distributed_max_concurrency,
+        "tolerated_failure_percentage": f"{op.tolerated_failure_percentage:.1f}",
+        "child_execution_type": child_execution_type,
+        "data_bucket": data_bucket,
+        "state_machine_name": state_machine,
+        "worker_timeout_seconds": op.worker_timeout_seconds,
+    }
+
+
+def function_environments(
+    settings: StackSettings,
+    *,
+    data_bucket: str,
+    status_table: str,
+    org_reader_role_arn: str,
+    topic_arn: str,
+) -> dict[str, dict[str, str]]:
+    """Environment of the shared functions, by kind (the worker's is per operation: ``worker_environment``)."""
+    return {
+        "fanout": {
+            "ORGOPS_DATA_BUCKET": data_bucket,
+            "ORGOPS_STATUS_TABLE": status_table,
+            "ORGOPS_ORG_ROLE_ARN": org_reader_role_arn,
+            "ORGOPS_RESULT_TTL_DAYS": str(settings.result_ttl_days),
+        },
+        "report": {
+            "ORGOPS_DATA_BUCKET": data_bucket,
+            "ORGOPS_STATUS_TABLE": status_table,
+            "ORGOPS_TOPIC_ARN": topic_arn,
+            "ORGOPS_SLACK_WEBHOOK_PARAMETER": settings.slack_webhook_parameter,
+        },
+    }
+
+
+def worker_environment(operation: str, data_bucket: str, prefix: str) -> dict[str, str]:
+    return {
+        "ORGOPS_OPERATION": operation,
+        "ORGOPS_MEMBER_ROLE_NAME": member_role_name(operation, prefix),
+        "ORGOPS_DATA_BUCKET": data_bucket,
+    }
+
+
+def _placeholder_zip() -> bytes:
+    """The functions' code is never run from the zip (the router runs the package in-process)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("orgops/__init__.py", "# emulated: the emulator routes invocations in-process\n")
+    return buf.getvalue()
+
+
+def _create_role(iam: Any, name: str, trust: str) -> str:
+    try:
+        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"])
+
+
+def _create_function(
+    lam: Any, name: str, role: str, handler: str, env: Mapping[str, str], code: bytes, **kw: Any
+) -> str:
+    try:
+        return str(lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"])
+    except lam.exceptions.ResourceNotFoundException:
+        pass
+    return str(
+        lam.create_function(
+            FunctionName=name,
+            Runtime=RUNTIME,
+            Role=role,
+            Handler=handler,
+            Code={"ZipFile": code},
+            Environment={"Variables": dict(env)},
+            **kw,
+        )["FunctionArn"]
+    )
+
+
+def _create_table(ddb: Any, name: str) -> None:
+    if name in ddb.list_tables()["TableNames"]:
+        return
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": a, "KeyType": k} for a, k in STATUS_TABLE_KEYS],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a, _ in STATUS_TABLE_KEYS],
+        BillingMode="PAY_PER_REQUEST",
+        SSESpecification={"Enabled": True},
+    )
+    ddb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": STATUS_TABLE_TTL_ATTRIBUTE}
+    )
+
+
+def _create_bucket(s3: Any, name: str, region: str) -> None:
+    kwargs: dict[str, Any] = {"Bucket": name}
+    if region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        s3.create_bucket(**kwargs)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        return
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+
+
+def deploy(
+    session: boto3.Session,
+    region: str,
+    operation_names: Iterable[str] | None = None,
+    settings: StackSettings | None = None,
+) -> Stack:
+    """Create the operator stack (idempotent: existing resources are reused)."""
+    settings = settings or StackSettings()
+    ops = sorted(operation_names if operation_names is not None else operations.REGISTRY)
+    for name in ops:
+        operations.get(name)
+    n = names(settings.name_prefix)
+    account_id = client(session, "sts", region).get_caller_identity()["Account"]
+    iam = client(session, "iam", region)
+    lam = client(session, "lambda", region)
+    sfn = client(session, "stepfunctions", region)
+
+    lambda_trust = access.service_trust_policy("lambda.amazonaws.com")
+    roles = {
+        key: _create_role(iam, n[key], lambda_trust)
+        for key in ("fanout_role", "report_role", "readonly_lambda_role", "admin_lambda_role")
+    }
+    roles["org_reader_role"] = _create_role(
+        iam, n["org_reader_role"], access.trust_policy(roles["fanout_role"], roles["readonly_lambda_role"])
+    )
+    states_trust = access.service_trust_policy("states.amazonaws.com")
+
+    bucket = data_bucket_name(settings.name_prefix, account_id, region)
+    _create_bucket(client(session, "s3", region), bucket, region)
+    _create_table(client(session, "dynamodb", region), n["status_table"])
+    topic_arn = str(client(session, "sns", region).create_topic(Name=n["topic"])["TopicArn"])
+
+    code = _placeholder_zip()
+    envs = function_environments(
+        settings,
+        data_bucket=bucket,
+        status_table=n["status_table"],
+        org_reader_role_arn=roles["org_reader_role"],
+        topic_arn=topic_arn,
+    )
+    functions = {
+        "fanout": _create_function(
+            lam, n["fanout"], roles["fanout_role"], FANOUT_HANDLER, envs["fanout"], code, Timeout=300
+        ),
+        "report": _create_function(
+            lam, n["report"], roles["report_role"], REPORT_HANDLER, envs["report"], code, Timeout=900
+        ),
+    }
+    state_machines: dict[str, str] = {}
+    definitions: dict[str, str] = {}
+    for name in ops:
+        op = settings.for_operation(name)
+        role_key = "admin_lambda_role" if operations.get(name).role == "admin" else "readonly_lambda_role"
+        worker_arn = _create_function(
+            lam,
+            worker_name(settings.name_prefix, name),
+            roles[role_key],
+            WORKER_HANDLER,
+            worker_environment(name, bucket, settings.name_prefix),
+            code,
+            Timeout=op.worker_timeout_seconds,
+            MemorySize=op.worker_memory_mb,
+        )
+        functions[f"worker:{name}"] = worker_arn
+        sm_name = state_machine_name(settings.name_prefix, name)
+        definition = asl.render_file(
+            definition_variables(
+                name,
+                op,
+                fanout_arn=functions["fanout"],
+                worker_arn=worker_arn,
+                report_arn=functions["report"],
+                status_table=n["status_table"],
+                data_bucket=bucket,
+                state_machine=sm_name,
+                child_execution_type=settings.child_execution_type,
+            )
+        )
+        json.loads(definition)  # the rendered template must be JSON before it is deployed
+        definitions[name] = definition
+        sm_role = _create_role(iam, state_machine_role_name(settings.name_prefix, name), states_trust)
+        roles[f"state_machine_role:{name}"] = sm_role
+        state_machines[name] = _create_state_machine(sfn, sm_name, definition, sm_role)
+    return Stack(
+        region=region,
+        account_id=account_id,
+        data_bucket=bucket,
+        status_table=n["status_table"],
+        topic_arn=topic_arn,
+        org_reader_role_arn=roles["org_reader_role"],
+        roles=roles,
+        functions=functions,
+        state_machines=state_machines,
+        definitions=definitions,
+    )
+
+
+def _create_state_machine(sfn: Any, name: str, definition: str, role_arn: str) -> str:
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for sm in page["stateMachines"]:
+            if sm["name"] == name:
+                sfn.update_state_machine(stateMachineArn=sm["stateMachineArn"], definition=definition, roleArn=role_arn)
+                return str(sm["stateMachineArn"])
+    return str(
+        sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn, type="STANDARD")["stateMachineArn"]
+    )
