@@ -212,3 +212,22 @@ def test_warning_level_silences_succeeded_targets(
 
     # Then nothing is logged (the EMF document is still written)
     assert log_lines(output()) == []
+
+
+def test_a_failing_slack_post_never_logs_the_webhook_url(
+    world: World, output: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a Slack webhook URL (a secret) in SSM that cannot be reached
+    secret = "https://127.0.0.1:9/services/T000/B000/secret-token-value"
+    world.session.client("ssm").put_parameter(Name="/orgops/slack", Value=secret, Type="SecureString")
+    monkeypatch.setenv("ORGOPS_SLACK_WEBHOOK_PARAMETER", "/orgops/slack")
+
+    # When the report fails to post
+    with pytest.raises(OSError):
+        report.handler({"Operation": OPERATION, "ExecutionId": EXECUTION_ARN}, lambda_context)
+
+    # Then its ERROR line says so without the URL or its token
+    line = only_line(output())
+    assert (line["level"], line["operation"], line["execution_name"]) == ("ERROR", OPERATION, "run-42")
+    text = json.dumps(output())
+    assert "secret-token-value" not in text and "127.0.0.1:9" not in text
