@@ -52,8 +52,10 @@ class S3StreamWriter(io.RawIOBase):
                 Bucket=self._bucket, Key=self._key, ContentType=self._type
             )["UploadId"]
         number = len(self._parts) + 1
+        # The buffer itself, not a copy: the call is synchronous and the buffer is cleared after it,
+        # so memory holds one part, not two.
         etag = self._s3.upload_part(
-            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=bytes(self._buffer)
+            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=self._buffer
         )["ETag"]
         self._parts.append({"ETag": etag, "PartNumber": number})
         self._buffer.clear()
