@@ -150,6 +150,11 @@ def test_defaults_are_filled_in_and_never_shared_between_runs() -> None:
     assert op.validate_params({}) == {"AllowedPorts": [80, 443]}
 
 
+def test_list_params_drop_duplicates_keeping_the_first() -> None:
+    params = operations.get("tags").validate_params({"RequiredTags": ["Owner", "Team", "Owner"]})
+    assert params["RequiredTags"] == ["Owner", "Team"]
+
+
 def test_param_describe_lists_its_constraints() -> None:
     p = Param("Days", "integer", "d", default=14, minimum=1, maximum=455)
     assert p.describe() == {

@@ -131,7 +131,8 @@ def _check_list(p: Param, value: Any, where: str, item: Callable[..., Any]) -> l
         raise _kind_error(where, "a list", value)
     if len(value) < p.min_items:
         raise InvalidInput(where, f"is empty; give at least {p.min_items} item(s) or omit it")
-    return [item(p, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    # Duplicates are dropped (first one kept): a key or port listed twice means it once.
+    return list(dict.fromkeys(item(p, v, f"{where}[{i}]") for i, v in enumerate(value)))
 
 
 def _check_string_map(p: Param, value: Any, where: str) -> dict[str, str]:
