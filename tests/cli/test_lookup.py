@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from orgops.cli_run import (
     execution_name,
     exit_code,
     find_state_machine,
+    print_executions,
     readable_cause,
     summary_uri,
 )
@@ -79,3 +81,36 @@ def test_a_lambda_error_cause_is_shown_as_its_message() -> None:
 
 def test_the_summary_sits_next_to_the_report() -> None:
     assert summary_uri("s3://b/reports/op/run-1/report.csv") == "s3://b/reports/op/run-1/summary.json"
+
+
+def test_executions_table_aligns_columns_and_shows_dashes_for_missing_counts() -> None:
+    rows = [
+        {
+            "Name": "public-ips-1",
+            "Status": "SUCCEEDED",
+            "StartDate": "2026-11-25T10:15:00+00:00",
+            "Seconds": 75.0,
+            "Targets": 26,
+            "Failed": 2,
+            "Rows": 113,
+            "ReportUri": "s3://b/reports/public-ips/public-ips-1/report.csv",
+        },
+        {
+            "Name": "p-2",
+            "Status": "FAILED",
+            "StartDate": "2026-11-25T09:00:00+00:00",
+            "Seconds": 3.0,
+            "Targets": None,
+            "Failed": None,
+            "Rows": None,
+            "ReportUri": None,
+        },
+    ]
+    out = io.StringIO()
+    print_executions(rows, out)
+    assert out.getvalue().splitlines() == [
+        "NAME          STATUS     STARTED              TOOK  TARGETS  FAILED  ROWS  REPORT",
+        "public-ips-1  SUCCEEDED  2026-11-25 10:15:00  1:15  26       2       113   "
+        "s3://b/reports/public-ips/public-ips-1/report.csv",
+        "p-2           FAILED     2026-11-25 09:00:00  0:03  -        -       -     -",
+    ]

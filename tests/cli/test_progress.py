@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -107,3 +108,32 @@ def test_map_run_counts_are_batches_with_timeouts_and_aborts_as_failed() -> None
     assert progress.map_run_counts(described) == Counts(
         total=10, succeeded=4, failed=3, running=2, phase="running", unit="batches"
     )
+
+
+class Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_the_progress_line_is_silent_when_stderr_is_not_a_terminal() -> None:
+    stream = Stream(tty=False)
+    line = progress.ProgressLine(stream)
+    line.update(Counts(total=2, succeeded=1, phase="running"))
+    line.finish(Counts(total=2, succeeded=2, phase="done"))
+    assert stream.getvalue() == ""
+
+
+def test_the_progress_line_redraws_in_place_only_when_it_changes() -> None:
+    stream = Stream(tty=True)
+    line = progress.ProgressLine(stream, width=60)
+    line.update(Counts(total=2, succeeded=1, phase="running"))
+    line.update(Counts(total=2, succeeded=1, phase="running"))
+    line.finish(Counts(total=2, succeeded=2, phase="done"))
+    draws = stream.getvalue().split("\r\x1b[K")
+    assert draws[0] == ""
+    assert [d.split("]")[1][:22] for d in draws[1:]] == ["  1/2 targets  ok 1  f", "  2/2 targets  ok 2  f"]
+    assert stream.getvalue().endswith("\n")
