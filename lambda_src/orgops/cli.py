@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_describe)
     cli_operator.register(sub)
+    from orgops.emulator.server import register as register_emulator  # dev-only: serves moto
+
+    register_emulator(sub)
     return parser
 
 

@@ -231,27 +231,51 @@ def _strict_assume_role(original: Callable[..., Any]) -> Callable[..., Any]:
 # -- OrganizationAccountAccessRole -------------------------------------------------------------------
 def create_org_access_role(account_id: str, management_account_id: str) -> None:
     """The role Organizations creates in every account it creates, trusted by the management account."""
+    trust = access.trust_policy(f"arn:aws:iam::{management_account_id}:root")
+    create_roles(account_id, {ORG_ACCESS_ROLE: trust}, "Created by AWS Organizations (emulated)")
+
+
+# The member roles the StackSet deploys (name -> trust policy), set when a stack is deployed.
+# The StackSet has automatic deployment on: every account created afterwards gets them too.
+_stack_set_roles: dict[str, str] = {}
+
+
+def set_stack_set_roles(roles: dict[str, str]) -> None:
+    """Emulate the member-roles StackSet (auto-deployment): ``roles`` maps role name to trust policy."""
+    _stack_set_roles.clear()
+    _stack_set_roles.update(roles)
+
+
+def stack_set_roles() -> dict[str, str]:
+    return dict(_stack_set_roles)
+
+
+def create_roles(account_id: str, roles: dict[str, str], description: str) -> None:
     from moto.iam.models import iam_backends
 
     iam = iam_backends[account_id]["aws"]
-    if any(r.name == ORG_ACCESS_ROLE for r in iam.get_roles()):
-        return
-    iam.create_role(
-        role_name=ORG_ACCESS_ROLE,
-        assume_role_policy_document=access.trust_policy(f"arn:aws:iam::{management_account_id}:root"),
-        path="/",
-        permissions_boundary=None,
-        description="Created by AWS Organizations (emulated)",
-        tags=[],
-        max_session_duration=None,
-    )
+    existing = {r.name for r in iam.get_roles()}
+    for name, trust in roles.items():
+        if name in existing:
+            continue
+        iam.create_role(
+            role_name=name,
+            assume_role_policy_document=trust,
+            path="/",
+            permissions_boundary=None,
+            description=description,
+            tags=[],
+            max_session_duration=None,
+        )
 
 
 def _create_account_with_role(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def create_account(self: Any, **kwargs: Any) -> dict[str, Any]:
         status = original(self, **kwargs)
-        create_org_access_role(status["CreateAccountStatus"]["AccountId"], self.account_id)
+        account_id = status["CreateAccountStatus"]["AccountId"]
+        create_org_access_role(account_id, self.account_id)
+        create_roles(account_id, stack_set_roles(), "orgops member role (emulated StackSet instance)")
         return status
 
     create_account.orgops_wrapped = original  # type: ignore[attr-defined]

@@ -15,6 +15,9 @@ from typing import Any
 
 import boto3
 
+from orgops import operations, store
+from orgops.emulator.world import World, member_session
+from orgops.operations.base import TARGET_COLUMNS
 from orgops.operations.securityhub_standards import FSBP
 from orgops.sessions import client
 
@@ -99,25 +102,33 @@ def public_ips(session: boto3.Session, account: str, region: str, index: int) ->
     return rows
 
 
+def _hub_row(arn: str, action: str, before: str, after: str, error: str = "") -> Row:
+    return {
+        "standard_arn": arn,
+        "control_id": "",
+        "action": action,
+        "status_before": before,
+        "status_after": after,
+        "reason": "",
+        "applied": False,
+        "error": error,
+    }
+
+
 def securityhub_standards(session: boto3.Session, account: str, region: str, index: int) -> list[Row]:
-    """Security Hub enabled with FSBP in two of three account/regions, not enabled in the third.
-    The operation's default Params check FSBP only."""
+    """Security Hub with FSBP enabled, Security Hub without it (a dry-run enable), and Security
+    Hub not enabled at all, in turn. The operation's default Params ask for FSBP only."""
+    from orgops.operations.securityhub_standards import HUB_ERROR
+
     fsbp = FSBP.replace("REGION", region)
     if index % 3 == 2:
-        return [{"standard_arn": fsbp, "enabled": False, "status": "HUB_NOT_ENABLED", "subscription_arn": ""}]
+        return [_hub_row(fsbp, "enable-standard", "HUB_NOT_ENABLED", "HUB_NOT_ENABLED", HUB_ERROR)]
     hub = client(session, "securityhub", region)
     hub.enable_security_hub(EnableDefaultStandards=False)
     if index % 3 == 1:
-        return [{"standard_arn": fsbp, "enabled": False, "status": "NOT_ENABLED", "subscription_arn": ""}]
-    sub = hub.batch_enable_standards(StandardsSubscriptionRequests=[{"StandardsArn": fsbp}])
-    return [
-        {
-            "standard_arn": fsbp,
-            "enabled": True,
-            "status": "READY",
-            "subscription_arn": sub["StandardsSubscriptions"][0]["StandardsSubscriptionArn"],
-        }
-    ]
+        return [_hub_row(fsbp, "enable-standard", "NOT_ENABLED", "PENDING")]
+    hub.batch_enable_standards(StandardsSubscriptionRequests=[{"StandardsArn": fsbp}])
+    return [_hub_row(fsbp, "none", "READY", "READY")]
 
 
 SEEDERS: dict[str, Seeder] = {
@@ -125,3 +136,32 @@ SEEDERS: dict[str, Seeder] = {
     "public-ips": public_ips,
     "securityhub-standards": securityhub_standards,
 }
+
+
+def seed_world(
+    session: boto3.Session, world: World, regions: list[str], operation_names: list[str] | None = None
+) -> dict[str, list[dict[str, str]]]:
+    """Run every seeder in every active account and region; returns, per operation with a seeder,
+    the report rows it must produce (as the report CSV spells them), in report order: the
+    accounts whose roles cannot be assumed are seeded too, but their rows must not appear."""
+    names = sorted(operation_names if operation_names is not None else operations.REGISTRY)
+    seeders = {n: SEEDERS[n] for n in names if n in SEEDERS}
+    expected: dict[str, list[dict[str, str]]] = {n: [] for n in seeders}
+    reachable = set(world.assumable_accounts.values())
+    org = client(session, "organizations", "us-east-1")
+    org_names = {a["Id"]: a["Name"] for page in org.get_paginator("list_accounts").paginate() for a in page["Accounts"]}
+    index = 0
+    for account_id in sorted(world.active_accounts.values()):
+        name = org_names[account_id]
+        target = session if account_id == world.management_account_id else member_session(session, account_id)
+        for region in sorted(regions):
+            for op_name, seeder in seeders.items():
+                rows = seeder(target, name, region, index)
+                if account_id not in reachable:
+                    continue
+                columns = operations.get(op_name).columns
+                for row in rows:
+                    cells = [account_id, name, region, *store.format_row(columns, row)]
+                    expected[op_name].append(dict(zip((*TARGET_COLUMNS, *columns), cells, strict=True)))
+            index += 1
+    return expected

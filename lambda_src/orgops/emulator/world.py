@@ -9,8 +9,8 @@ trusted only by ``operation-readonly-lambda``, ``operation-admin`` only by ``ope
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,29 +112,38 @@ def member_session(session: boto3.Session, account_id: str, role_name: str = ORG
     return assume_role(session, role_arn(account_id, role_name), session_name="orgops-emulator").session
 
 
-def install_member_roles(session: boto3.Session, account_id: str, stack: Stack, management_account_id: str) -> None:
-    """Create ``operation-readonly`` and ``operation-admin`` in the account, as the StackSet does."""
-    target = session if account_id == management_account_id else member_session(session, account_id)
-    iam = client(target, "iam", "us-east-1")
-    for role, trusted in (
-        (DEFAULT_READONLY_ROLE, stack.roles["readonly_lambda_role"]),
-        (DEFAULT_ADMIN_ROLE, stack.roles["admin_lambda_role"]),
-    ):
+def member_role_trusts(stack: Stack) -> dict[str, str]:
+    """The member roles the StackSet deploys, with their trust policies (modules/member-roles)."""
+    return {
+        DEFAULT_READONLY_ROLE: access.trust_policy(stack.roles["readonly_lambda_role"]),
+        DEFAULT_ADMIN_ROLE: access.trust_policy(stack.roles["admin_lambda_role"]),
+    }
+
+
+def install_member_roles(session: boto3.Session, stack: Stack) -> None:
+    """Create the member roles in the session's own account (Terraform does so in the management
+    account: a service-managed StackSet never deploys there)."""
+    iam = client(session, "iam", "us-east-1")
+    for role, trust in member_role_trusts(stack).items():
         try:
-            iam.create_role(RoleName=role, AssumeRolePolicyDocument=access.trust_policy(trusted))
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
         except iam.exceptions.EntityAlreadyExistsException:
-            iam.update_assume_role_policy(RoleName=role, PolicyDocument=access.trust_policy(trusted))
+            iam.update_assume_role_policy(RoleName=role, PolicyDocument=trust)
 
 
-def build_organization(
-    session: boto3.Session,
-    stack: Stack,
-    specs: Iterable[AccountSpec] = DEMO_ACCOUNTS,
-    management_roles: bool = True,
-    threads: int = 4,
-) -> World:
-    """Create the OUs and accounts (once: accounts that exist by name are reused), the member roles,
-    then suspend the accounts marked suspended (after the StackSet reached them, as in life)."""
+def remove_member_roles(session: boto3.Session, account_id: str) -> None:
+    """Delete the member roles from a member account: as if the StackSet never reached it."""
+    iam = client(member_session(session, account_id), "iam", "us-east-1")
+    for role in (DEFAULT_READONLY_ROLE, DEFAULT_ADMIN_ROLE):
+        with contextlib.suppress(iam.exceptions.NoSuchEntityException):
+            iam.delete_role(RoleName=role)
+
+
+def build_organization(session: boto3.Session, specs: Iterable[AccountSpec] = DEMO_ACCOUNTS) -> World:
+    """Create the OUs and accounts (accounts that exist by name are reused). The emulated
+    StackSet gives every new account its member roles; they are removed from accounts marked
+    ``member_roles=False``, and accounts marked suspended are closed last (after the StackSet
+    reached them, as in life)."""
     specs = tuple(specs)
     org = org_client(session)
     management, root = ensure_organization(session)
@@ -153,11 +162,9 @@ def build_organization(
             org.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=parent)
         if spec.tags:
             org.tag_resource(ResourceId=account_id, Tags=[{"Key": k, "Value": v} for k, v in spec.tags.items()])
-    with_roles = [accounts[s.name] for s in specs if s.member_roles and s.name not in existing]
-    if management_roles:
-        with_roles.append(management)
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(lambda a: install_member_roles(session, a, stack, management), with_roles))
+    for spec in specs:
+        if not spec.member_roles and spec.name not in existing:
+            remove_member_roles(session, accounts[spec.name])
     for spec in specs:
         if spec.suspended and spec.name not in existing:
             org.close_account(AccountId=accounts[spec.name])
