@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from orgops import cli_operator, operations
 from orgops.errors import OrgopsError
+from orgops.operations import catalog
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -36,7 +37,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
     print("  params:" if op["params"] else "  params: none")
     for p in op["params"]:
         default = "required" if p.get("required") else f"default {json.dumps(p.get('default'))}"
-        print(f"    {p['name']} ({p['type']}, {default}): {p['description']}")
+        limits = catalog.constraints(p)
+        print(f"    {p['name']} ({p['type']}, {default}{'; ' + limits if limits else ''}): {p['description']}")
     return 0
 
 

@@ -205,7 +205,22 @@ def test_cli_describe_shows_role_scope_columns_and_param_defaults(capsys: pytest
         "  columns: account_id, account_name, region, group_id, group_name, vpc_id, protocol, from_port, to_port, "
         "cidr, action, applied, error"
     )
-    assert out[4].startswith("    AllowedPorts (integer_list, default [80, 443]): ")
+    assert out[4] == (
+        "    AllowedPorts (integer_list, default [80, 443]; 0..65535): "
+        "TCP/UDP ports that may stay open to the internet; [] revokes every open rule."
+    )
+
+
+def test_cli_describe_shows_choices_and_map_patterns(capsys: pytest.CaptureFixture[str]) -> None:
+    cli.main(["describe", "inspector-activation"])
+    assert (
+        '    ResourceTypes (string_list, default ["EC2", "ECR", "LAMBDA"]; one of EC2, ECR, LAMBDA, LAMBDA_CODE): '
+        in (capsys.readouterr().out)
+    )
+    cli.main(["describe", "securityhub-standards"])
+    assert "    DisabledControls (string_map, default {}; keys match [A-Za-z0-9]+(\\.[A-Za-z0-9]+)+; values match " in (
+        capsys.readouterr().out
+    )
 
 
 def test_cli_describe_of_an_unknown_operation_fails_with_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:

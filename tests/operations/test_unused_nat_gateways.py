@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import pytest
 
 from orgops.operations import unused_nat_gateways
 from tests.operations.conftest import REGION
@@ -103,3 +104,27 @@ def test_queries_sum_each_metric_per_gateway_per_day() -> None:
         },
         "ReturnData": True,
     }
+
+
+def test_queries_are_sent_at_most_500_per_call_and_summed_per_gateway(
+    stubbed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unused_nat_gateways, "QUERIES_PER_CALL", 4)  # one gateway's four metrics per call
+    fake = stubbed("cloudwatch")
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    queries = unused_nat_gateways.traffic_queries(["nat-a", "nat-b"])
+    window = {"StartTime": now - timedelta(days=14), "EndTime": now}
+    fake.stubber.add_response(
+        "get_metric_data",
+        {"MetricDataResults": [{"Id": "m0_0", "Values": [0.0]}, {"Id": "m0_3", "Values": []}]},
+        {"MetricDataQueries": queries[:4], **window},
+    )
+    fake.stubber.add_response(
+        "get_metric_data",
+        {"MetricDataResults": [{"Id": "m1_2", "Values": [10.0, 5.0]}]},
+        {"MetricDataQueries": queries[4:], **window},
+    )
+
+    totals = unused_nat_gateways.bytes_per_gateway(fake.client("cloudwatch"), ["nat-a", "nat-b"], 14, now)
+
+    assert totals == {"nat-a": 0.0, "nat-b": 15.0}

@@ -26,9 +26,33 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def constraints(p: dict[str, Any], code: bool = False) -> str:
+    """A param's limits in words (from ``Param.describe()``): ``1..455``, ``one of A, B``.
+
+    ``code`` wraps patterns in backticks (for Markdown, where a backslash would be eaten).
+    """
+
+    def pat(x: str) -> str:
+        return f"`{x}`" if code else x
+
+    parts = []
+    if "minimum" in p or "maximum" in p:
+        parts.append(f"{p.get('minimum', '')}..{p.get('maximum', '')}")
+    if "choices" in p:
+        parts.append(f"one of {', '.join(p['choices'])}")
+    if "key_pattern" in p:
+        parts.append(f"keys match {pat(p['key_pattern'])}")
+        if "pattern" in p:
+            parts.append(f"values match {pat(p['pattern'])}")
+    elif "pattern" in p:
+        parts.append(f"matches {pat(p['pattern'])}")
+    return "; ".join(parts)
+
+
 def _param(p: dict[str, Any]) -> str:
     default = "required" if p.get("required") else f"default `{json.dumps(p.get('default'))}`"
-    return f"`{p['name']}` ({p['type']}, {default})"
+    limits = constraints(p, code=True)
+    return f"`{p['name']}` ({p['type']}, {default}{'; ' + limits if limits else ''})"
 
 
 def markdown_table() -> str:
