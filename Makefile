@@ -68,8 +68,8 @@ plan: package ## terraform plan (needs the AWS provider and credentials)
 apply: package ## terraform apply (needs the AWS provider and credentials)
 	cd $(TF_DIR) && terraform init && terraform apply $(ARGS)
 
-validate: ## terraform validate (needs the AWS provider: not possible offline)
-	cd $(TF_DIR) && terraform init -backend=false && terraform validate
+validate: package ## terraform validate + terraform test with mocked providers (needs the AWS provider: not possible offline)
+	cd $(TF_DIR) && terraform init -backend=false && terraform validate && terraform test
 
 clean: ## remove virtualenvs, build output and reports
 	rm -rf $(VENV) $(TOOLS) dist reports .pytest_cache .ruff_cache

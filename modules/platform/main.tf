@@ -49,7 +49,7 @@ locals {
         ORGOPS_DATA_BUCKET             = aws_s3_bucket.this.bucket
         ORGOPS_STATUS_TABLE            = aws_dynamodb_table.status.name
         ORGOPS_TOPIC_ARN               = aws_sns_topic.this.arn
-        ORGOPS_SLACK_WEBHOOK_PARAMETER = coalesce(var.slack_webhook_parameter, "")
+        ORGOPS_SLACK_WEBHOOK_PARAMETER = var.slack_webhook_parameter == null ? "" : var.slack_webhook_parameter
         # orgops.observability (Powertools Logger and Metrics).
         POWERTOOLS_SERVICE_NAME      = var.powertools.service_name
         POWERTOOLS_METRICS_NAMESPACE = var.powertools.metrics_namespace

@@ -63,7 +63,8 @@ def test_root_deploys_dist_orgops_zip() -> None:
 
 def test_slack_webhook_is_passed_by_parameter_name_only() -> None:
     env = _platform_functions()["report"]["environment"]
-    assert env["ORGOPS_SLACK_WEBHOOK_PARAMETER"] == '${coalesce(var.slack_webhook_parameter, "")}'
+    expected = '${var.slack_webhook_parameter == null ? "" : var.slack_webhook_parameter}'
+    assert env["ORGOPS_SLACK_WEBHOOK_PARAMETER"] == expected
 
 
 def test_status_table_keys_ttl_pitr_and_encryption() -> None:
