@@ -34,6 +34,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from orgops.errors import OrgopsError
 from orgops.store import ExecutionRef
 
 if TYPE_CHECKING:
@@ -188,6 +189,16 @@ def start(kind: str, event: Any, env: Mapping[str, str], request_id: str) -> Inv
 
 
 # -- what each function's result says ---------------------------------------------------------
+def error_code(exc: BaseException) -> str:
+    """orgops' own code, the AWS error code, else the exception's type."""
+    if isinstance(exc, OrgopsError):
+        return exc.code
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping) and isinstance(response.get("Error"), Mapping):
+        return str(response["Error"].get("Code") or type(exc).__name__)
+    return type(exc).__name__
+
+
 def result_fields(kind: str, result: Any) -> dict[str, Any]:
     """The counts and statuses worth a log line; no rows, no parameters."""
     if not isinstance(result, Mapping):
@@ -282,7 +293,7 @@ def observe(
                 invocation.target_status = "FAILED"
             logger.exception(
                 f"{kind} raised {type(exc).__name__}",
-                extra={"error_code": type(exc).__name__, "error_message": str(exc)[:MAX_ERROR_MESSAGE]},
+                extra={"error_code": error_code(exc), "error_message": str(exc)[:MAX_ERROR_MESSAGE]},
             )
             raise
         if kind == WORKER and isinstance(result, Mapping):

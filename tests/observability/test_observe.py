@@ -104,3 +104,14 @@ def test_the_packages_own_loggers_carry_every_key(output: Any) -> None:
     assert [line["message"] for line in lines] == ["region skipped", "target finished"]
     assert all(sorted(set(observability.LOG_KEYS) - set(line)) == [] for line in lines)
     assert (lines[0]["account_id"], lines[0]["service"]) == ("222222222222", "orgops")
+
+
+def test_an_error_is_logged_with_orgops_code_or_the_aws_code_or_its_type() -> None:
+    from botocore.exceptions import ClientError
+
+    from orgops.errors import AssumeRoleFailed
+
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListAccounts")
+    assert observability.error_code(AssumeRoleFailed("arn:aws:iam::1:role/r", "AccessDenied", "no")) == "AccessDenied"
+    assert observability.error_code(denied) == "AccessDenied"
+    assert observability.error_code(KeyError("Region")) == "KeyError"
