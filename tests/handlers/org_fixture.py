@@ -82,6 +82,15 @@ def build_org(session: boto3.Session) -> Org:
     return Org(root=root, ou_a=ou_a, ou_a1=ou_a1, ou_b=ou_b, names=names)
 
 
+def set_account_state(account_id: str, state: str, management: str = MANAGEMENT) -> None:
+    """Put an account in a state moto's API cannot reach (``PENDING_CLOSURE``): edits moto's model."""
+    from moto.organizations.models import organizations_backends
+
+    backend = organizations_backends[management]["aws"]
+    account = next(a for a in backend.accounts if a.id == account_id)
+    account.status = account.state = state
+
+
 def create_data_plane(session: boto3.Session, bucket: str = DATA_BUCKET, table: str = STATUS_TABLE) -> None:
     """The data bucket and the status table, with the key schema the store uses."""
     session.client("s3", region_name="us-east-1").create_bucket(Bucket=bucket)

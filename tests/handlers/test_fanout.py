@@ -28,6 +28,7 @@ from tests.handlers.org_fixture import (
     SANDBOX,
     STATUS_TABLE,
     Org,
+    set_account_state,
 )
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:orgops-unused-ebs-volumes:run-1"
@@ -213,6 +214,15 @@ def test_suspended_accounts_are_skipped_counted_and_recorded(session: boto3.Sess
     assert result["AccountRegions"] == items([PROD_A])
     assert (result["TargetCount"], result["Skipped"]) == (3, 3)
     assert status_items(session) == [skipped_item(LEGACY, r) for r in REGIONS]
+
+
+def test_an_account_pending_closure_is_skipped_counted_and_recorded(session: boto3.Session, org: Org) -> None:
+    set_account_state(PROD_B, "PENDING_CLOSURE")
+
+    result = run(session, {"Accounts": {"Include": [PROD_A, PROD_B]}})
+
+    assert (result["AccountRegions"], result["Skipped"]) == (items([PROD_A]), 3)
+    assert status_items(session) == [skipped_item(PROD_B, r) for r in REGIONS]
 
 
 def test_nothing_is_recorded_when_no_account_is_inactive(session: boto3.Session, org: Org) -> None:
