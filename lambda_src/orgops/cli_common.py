@@ -267,8 +267,16 @@ class Aws:
     def region(self) -> str:
         return str(self.session.region_name)
 
-    def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.session.client(
+            service, region_name=region or self.region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG
+        )
+
+
+def arn_region(arn: str) -> str | None:
+    """``eu-west-1`` of ``arn:aws:states:eu-west-1:...``: a state machine is called in its own region."""
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 4 and parts[0] == "arn" and parts[3] else None
 
 
 @contextmanager

@@ -29,6 +29,7 @@ from orgops.cli_common import (
     Aws,
     NotFound,
     UsageError,
+    arn_region,
     build_input,
     check_input,
     confirm_apply,
@@ -301,7 +302,7 @@ def finish(aws: Aws, described: dict[str, Any], out_dir: Path | None, operation:
 def follow_and_finish(
     aws: Aws, execution_arn: str, out_dir: Path | None, operation: str | None, output: str, poll: float
 ) -> int:
-    sfn = aws.client("stepfunctions")
+    sfn = aws.client("stepfunctions", arn_region(execution_arn))
     bar = progress.ProgressLine(sys.stderr)
     try:
         described = follow(sfn, execution_arn, bar, poll)
@@ -325,6 +326,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     aws = Aws.from_args(args)
     sfn = aws.client("stepfunctions")
     machine = find_state_machine(sfn, operation.name, args.state_machine_arn, args.tf_outputs, args.name_prefix)
+    sfn = aws.client("stepfunctions", arn_region(machine))
     name = args.name or execution_name(operation.name)
     started = sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(doc))
     execution_arn = started["executionArn"]
@@ -342,7 +344,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 @guarded
 def cmd_report(args: argparse.Namespace) -> int:
     aws = Aws.from_args(args)
-    sfn = aws.client("stepfunctions")
+    sfn = aws.client("stepfunctions", arn_region(args.execution_arn))
     try:
         described = sfn.describe_execution(executionArn=args.execution_arn)
     except ClientError as exc:
@@ -428,6 +430,7 @@ def cmd_executions(args: argparse.Namespace) -> int:
     aws = Aws.from_args(args)
     sfn = aws.client("stepfunctions")
     machine = find_state_machine(sfn, operation.name, args.state_machine_arn, args.tf_outputs, args.name_prefix)
+    sfn = aws.client("stepfunctions", arn_region(machine))
     bucket = args.bucket
     if bucket is None and args.tf_outputs is not None:
         bucket = (read_tf_outputs(args.tf_outputs).get("data_bucket") or {}).get("value")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from orgops import asl
-from orgops.cli_common import EXIT_EXECUTION_FAILED, EXIT_OK, EXIT_TARGETS_FAILED, UsageError
+from orgops.cli_common import EXIT_EXECUTION_FAILED, EXIT_OK, EXIT_TARGETS_FAILED, UsageError, arn_region
 from orgops.cli_run import (
     arn_from_tf_outputs,
     data_bucket_from_definition,
@@ -114,3 +114,8 @@ def test_executions_table_aligns_columns_and_shows_dashes_for_missing_counts() -
         "s3://b/reports/public-ips/public-ips-1/report.csv",
         "p-2           FAILED     2026-11-25 09:00:00  0:03  -        -       -     -",
     ]
+
+
+def test_a_state_machine_is_called_in_the_region_of_its_arn() -> None:
+    assert arn_region(ARN) == "eu-west-1"
+    assert arn_region("not-an-arn") is None
