@@ -28,6 +28,8 @@ locals {
 }
 
 resource "aws_cloudformation_stack_set" "this" {
+  count = var.create_stack_set ? 1 : 0
+
   name             = var.stack_set_name
   description      = "orgops member roles (operation-readonly, operation-admin), trusted only by the orgops worker Lambda roles."
   permission_model = "SERVICE_MANAGED"
@@ -68,7 +70,9 @@ resource "aws_cloudformation_stack_set" "this" {
 }
 
 resource "aws_cloudformation_stack_set_instance" "this" {
-  stack_set_name            = aws_cloudformation_stack_set.this.name
+  count = var.create_stack_set ? 1 : 0
+
+  stack_set_name            = aws_cloudformation_stack_set.this[0].name
   call_as                   = var.call_as
   stack_set_instance_region = var.stack_set_region
 
@@ -176,6 +180,8 @@ data "aws_iam_policy_document" "org_reader" {
 }
 
 resource "aws_iam_role" "org_reader" {
+  count = var.create_org_reader ? 1 : 0
+
   name                 = var.org_reader_role_name
   description          = "orgops: lists the organization's accounts, OUs, tags and regions; assumed by the fanout only."
   assume_role_policy   = data.aws_iam_policy_document.org_reader_trust.json
@@ -184,7 +190,9 @@ resource "aws_iam_role" "org_reader" {
 }
 
 resource "aws_iam_role_policy" "org_reader" {
+  count = var.create_org_reader ? 1 : 0
+
   name   = "read-organization"
-  role   = aws_iam_role.org_reader.id
+  role   = aws_iam_role.org_reader[0].id
   policy = data.aws_iam_policy_document.org_reader.json
 }

@@ -152,6 +152,18 @@ variable "create_management_account_roles" {
   default     = true
 }
 
+variable "create_stack_set" {
+  type        = bool
+  description = "Create the StackSet and its instances (false: only the management account's roles and the org-reader, e.g. a second instance of this module when the StackSet runs from a delegated administrator)."
+  default     = true
+}
+
+variable "create_org_reader" {
+  type        = bool
+  description = "Create the org-reader role (it must live in the management account: false when this module's provider is a StackSets delegated administrator)."
+  default     = true
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags for every resource of the module."
