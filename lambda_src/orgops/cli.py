@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -72,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OrgopsError as exc:
         print(f"orgops: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `orgops list | head`: the reader left; exit quietly instead of a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
