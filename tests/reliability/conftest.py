@@ -4,7 +4,8 @@ The organization: ``alpha`` and ``bravo`` (member roles deployed, unattached vol
 regions), ``nomad`` (the StackSet never reached it: no member role), ``skewed`` (its member roles
 trust another role: trust broken), ``retired`` (suspended before the run), ``doomed`` (suspended
 by a test between the fanout and its workers), ``optout`` (a test makes eu-west-1 answer
-``OptInRequired``), and ``firewall`` (security groups open to the internet, for the remediation).
+``OptInRequired``), ``firewall`` (security groups open to the internet, for the remediation),
+and an account whose name is a spreadsheet formula.
 Each test selects its accounts with ``Accounts.Include``, so executions stay small and a test's
 faults never reach another test's targets.
 """
@@ -26,6 +27,7 @@ from orgops.sessions import client
 from tests.reliability.faults import LambdaFaults, ServiceFaults, installed_lambda_faults, installed_service_faults
 
 REGIONS = ("eu-west-1", "us-east-1")
+FORMULA_ACCOUNT = '=HYPERLINK("https://evil.example","open")'
 OPERATIONS = ("unused-ebs-volumes", "sg-open-ingress-remediation")
 SPECS = (
     AccountSpec("alpha", "Workloads"),
@@ -36,6 +38,8 @@ SPECS = (
     AccountSpec("doomed", "Workloads"),
     AccountSpec("optout", "Workloads"),
     AccountSpec("firewall", "Workloads"),
+    # An account name a spreadsheet would run as a formula (Organizations allows it).
+    AccountSpec(FORMULA_ACCOUNT, "Workloads"),
 )
 SEEDED = ("alpha", "bravo", "doomed", "optout")
 CREDENTIALS = {

@@ -45,7 +45,8 @@ def run_target(
     common = event["Common"]
     operation = operations.get(settings.operation)
     execution = store.ExecutionRef.parse(str(event["ExecutionId"]))
-    prefix = [target.account_id, target.account_name, target.region]
+    # Escaped like every other cell: an account name such as '=HYPERLINK(...)' is a formula to a spreadsheet.
+    prefix = [store.format_cell(v) for v in (target.account_id, target.account_name, target.region)]
     lines = [
         prefix + store.format_row(operation.columns, row)
         for row in operation.run(member_session, target, common.get("Params") or {}, bool(common.get("DryRun", True)))
