@@ -43,8 +43,9 @@ locals {
     }
   }
 
-  # S3 and DynamoDB call KMS for the bucket's and table's key on the caller's behalf.
-  kms_via_services = ["s3.${local.region}.amazonaws.com", "dynamodb.${local.region}.amazonaws.com", "sns.${local.region}.amazonaws.com"]
+  # S3, DynamoDB and SNS call KMS for the bucket's, table's and topic's key on the caller's behalf.
+  kms_via_s3_dynamodb = ["s3.${local.region}.amazonaws.com", "dynamodb.${local.region}.amazonaws.com"]
+  kms_via_report      = concat(local.kms_via_s3_dynamodb, ["sns.${local.region}.amazonaws.com"])
 
   slack_is_secret = var.slack_webhook_parameter != null && startswith(coalesce(var.slack_webhook_parameter, "-"), "arn:")
   slack_parameter_arn = var.slack_webhook_parameter == null || local.slack_is_secret ? null : (
@@ -193,7 +194,7 @@ data "aws_iam_policy_document" "fanout" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = local.kms_via_services
+      values   = local.kms_via_s3_dynamodb
     }
   }
 
@@ -263,7 +264,7 @@ data "aws_iam_policy_document" "report" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = local.kms_via_services
+      values   = local.kms_via_report
     }
   }
 
@@ -374,7 +375,7 @@ data "aws_iam_policy_document" "state_machine" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = local.kms_via_services
+      values   = local.kms_via_s3_dynamodb
     }
   }
 
