@@ -68,8 +68,11 @@ class Emulator:
 
         _moto_environment()
         router = seams.install(Router())
-        with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
-            yield cls._deploy(region, router, operations, settings, endpoint=None)
+        try:
+            with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
+                yield cls._deploy(region, router, operations, settings, endpoint=None)
+        finally:
+            seams.uninstall(router)
 
     @classmethod
     @contextlib.contextmanager
@@ -101,6 +104,7 @@ class Emulator:
         try:
             yield cls._deploy(region, router, operations, settings, endpoint=endpoint)
         finally:
+            seams.uninstall(router)
             server.stop()
             for key, value in saved.items():
                 if value is None:
@@ -141,18 +145,34 @@ class Emulator:
             self._counter += 1
             return f"{operation}-{self._counter}-{uuid.uuid4().hex[:8]}"[:80]
 
-    def start(self, operation: str, execution_input: Mapping[str, Any], name: str | None = None) -> str:
-        arn = self.stack.state_machines[operation]
+    def deploy_stack(self, settings: StackSettings, operations: Iterable[str] | None = None) -> Stack:
+        """Deploy another operator stack (another ``name_prefix``) beside the first, e.g. with other
+        Map settings; the member roles trust the same worker roles, so it reaches the same accounts."""
+        return deploy(self.session(), self.region, operations, settings)
+
+    def start(
+        self,
+        operation: str,
+        execution_input: Mapping[str, Any],
+        name: str | None = None,
+        stack: Stack | None = None,
+    ) -> str:
+        arn = (stack or self.stack).state_machines[operation]
         return runs.start(self.session(), arn, execution_input, name or self._name(operation))
 
     def wait(self, execution_arn: str, timeout: float = 600.0, **kwargs: Any) -> Execution:
         return runs.wait(self.session(), execution_arn, timeout, **kwargs)
 
     def run(
-        self, operation: str, execution_input: Mapping[str, Any] | None = None, timeout: float = 600.0, **kw: Any
+        self,
+        operation: str,
+        execution_input: Mapping[str, Any] | None = None,
+        timeout: float = 600.0,
+        stack: Stack | None = None,
+        **kw: Any,
     ) -> Execution:
         """Start an execution of the operation's state machine and wait for it to end."""
-        return self.wait(self.start(operation, execution_input or {}), timeout, **kw)
+        return self.wait(self.start(operation, execution_input or {}, stack=stack), timeout, **kw)
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         return runs.history(self.session(), execution_arn)

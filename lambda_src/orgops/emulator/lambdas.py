@@ -206,15 +206,22 @@ def activate(router: Router) -> Router:
     return router
 
 
-def active() -> Router:
+def deactivate(router: Router) -> None:
+    """Stop routing to ``router``: moto behaves as unpatched again (other tests in the process)."""
+    global _active
     with _active_lock:
-        if _active is None:
-            raise RuntimeError("no emulator router is active: call orgops.emulator.seams.install() first")
+        if _active is router:
+            _active = None
+
+
+def active() -> Router | None:
+    with _active_lock:
         return _active
 
 
-def invoke(
-    self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-) -> bytes:
-    """Installed as ``LambdaSimpleBackend.invoke``."""
-    return active().invoke(self, function_name, qualifier, body, headers, response_headers)
+def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any) -> Any:
+    """Installed as ``LambdaSimpleBackend.invoke``; moto's own when no emulator is active."""
+    router = active()
+    if router is None:
+        return invoke.orgops_wrapped(self, function_name, qualifier, body, headers, response_headers)  # type: ignore[attr-defined]
+    return router.invoke(self, function_name, qualifier, body, headers, response_headers)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from orgops.emulator import access, lambdas, securityhub, speed
+from orgops.emulator import access, awslambda, lambdas, securityhub, speed
 
 MOTO_VERSION = "5.2.5"
 BOTOCORE_VERSION = "1.44.8"
@@ -84,6 +84,12 @@ SEAMS = (
         "called to create OrganizationAccountAccessRole in new accounts",
     ),
     Seam("moto.iam.models:IAMBackend.get_role_by_arn", "(self, arn)", "called to check that an assumed role exists"),
+    Seam(
+        "moto.awslambda.models:LambdaBackend.get_function_url_config",
+        "(self, name_or_arn)",
+        "called by the emulated ListFunctionUrlConfigs",
+    ),
+    Seam("moto.awslambda.exceptions:GenericResourcNotFound", "()", "caught by the emulated ListFunctionUrlConfigs"),
     Seam(
         "moto.organizations.models:OrganizationsBackend.create_account",
         "(self, **kwargs)",
@@ -216,6 +222,8 @@ def _strict_assume_role(original: Callable[..., Any]) -> Callable[..., Any]:
     def assume_role(self: Any) -> Any:
         from moto.sts.exceptions import STSClientError
 
+        if lambdas.active() is None:  # no emulator running in this process: moto as it is
+            return original(self)
         role_arn = self._get_param("RoleArn") or ""
         _user_id, arn, account = self.backend.get_caller_identity(self.get_access_key(), self.region)
         reason = refusal(role_arn, access.parse_caller(arn, account))
@@ -273,6 +281,8 @@ def _create_account_with_role(original: Callable[..., Any]) -> Callable[..., Any
     @functools.wraps(original)
     def create_account(self: Any, **kwargs: Any) -> dict[str, Any]:
         status = original(self, **kwargs)
+        if lambdas.active() is None:
+            return status
         account_id = status["CreateAccountStatus"]["AccountId"]
         create_org_access_role(account_id, self.account_id)
         create_roles(account_id, stack_set_roles(), "orgops member role (emulated StackSet instance)")
@@ -300,6 +310,7 @@ def install(router: lambdas.Router | None = None) -> lambdas.Router:
             from moto.securityhub.responses import SecurityHubResponse
             from moto.sts.responses import TokenResponse
 
+            lambdas.invoke.orgops_wrapped = LambdaSimpleBackend.invoke  # type: ignore[attr-defined]
             LambdaSimpleBackend.invoke = lambdas.invoke  # type: ignore[method-assign]
             TokenResponse.assume_role = _strict_assume_role(TokenResponse.assume_role)  # type: ignore[method-assign]
             OrganizationsBackend.create_account = _create_account_with_role(  # type: ignore[method-assign]
@@ -310,6 +321,11 @@ def install(router: lambdas.Router | None = None) -> lambdas.Router:
             )
             for name, method in securityhub.RESPONSE_METHODS.items():
                 setattr(SecurityHubResponse, name, method)
+            from moto.awslambda import urls as lambda_urls
+            from moto.awslambda.responses import LambdaResponse
+
+            LambdaResponse.list_function_url_configs = awslambda.list_function_url_configs  # type: ignore[attr-defined]
+            lambda_urls.url_paths[awslambda.URL_PATH] = LambdaResponse.dispatch
             for path in securityhub.URL_PATHS:
                 securityhub_urls.url_paths[path] = SecurityHubResponse.dispatch
             errors_module = importlib.import_module("moto.core.errors")
@@ -319,3 +335,10 @@ def install(router: lambdas.Router | None = None) -> lambdas.Router:
             speed.install()
             _installed = True
         return lambdas.activate(router or lambdas.Router())
+
+
+def uninstall(router: lambdas.Router) -> None:
+    """Deactivate the emulator's behaviour (the patches stay, inert): Lambda invocations, AssumeRole
+    and CreateAccount are moto's own again, for whatever else runs in this process."""
+    lambdas.deactivate(router)
+    set_stack_set_roles({})

@@ -157,9 +157,11 @@ def wrap_enable_security_hub(original: Any) -> Any:
     def enable_security_hub(
         self: Any, enable_default_standards: bool = True, tags: dict[str, str] | None = None
     ) -> dict[str, Any]:
+        from orgops.emulator import lambdas
+
         was_enabled = self.enabled
         result = original(self, enable_default_standards=enable_default_standards, tags=tags)
-        if enable_default_standards and not was_enabled:
+        if enable_default_standards and not was_enabled and lambdas.active() is not None:
             defaults = [standard_arn(self.region_name, sid) for sid, (_k, _n, on) in STANDARDS.items() if on]
             enable_standards(self, defaults)
         return result

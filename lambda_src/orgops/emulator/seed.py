@@ -131,6 +131,12 @@ def securityhub_standards(session: boto3.Session, account: str, region: str, ind
     return [_hub_row(fsbp, "none", "READY", "READY")]
 
 
+# Params for operations that require some (the demo and the e2e tests run every operation).
+EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
+    "tags": {"RequiredTags": ["owner"]},
+    "tag-remediation": {"RequiredTags": {"owner": "unassigned"}},
+}
+
 SEEDERS: dict[str, Seeder] = {
     "unused-ebs-volumes": unused_ebs_volumes,
     "public-ips": public_ips,

@@ -39,16 +39,30 @@ EMULATOR_CHILD_EXECUTION_TYPE = "STANDARD"
 
 @dataclass(frozen=True)
 class OperationSettings:
-    """One entry of the Terraform ``operations`` map, with the module's defaults."""
+    """One entry of the Terraform ``operations`` map, with the module's defaults (a parity test
+    compares them with ``modules/operation/variables.tf``). The emulator's default regions are
+    the demo's three; Terraform's ``default_regions`` defaults to us-east-1 alone."""
 
     regions: tuple[str, ...] = ("us-east-1", "eu-west-1", "ap-southeast-2")
     distributed_threshold: int = 1000
     batch_size: int = 20
     max_concurrency: int = 40
-    distributed_max_concurrency: int = 1000
+    distributed_max_concurrency: int = 100
     tolerated_failure_percentage: float = 5.0
-    worker_timeout_seconds: int = 900
-    worker_memory_mb: int = 512
+    worker_timeout_seconds: int = 300
+    worker_memory_size: int = 256
+
+
+# modules/platform's fanout and report functions.
+FANOUT_TIMEOUT_SECONDS = 290
+REPORT_TIMEOUT_SECONDS = 890
+FUNCTION_MEMORY_SIZE = 512
+# orgops.observability reads these (Powertools); Terraform sets them on every function.
+POWERTOOLS_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "orgops",
+    "POWERTOOLS_METRICS_NAMESPACE": "orgops",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+}
 
 
 @dataclass(frozen=True)
@@ -97,7 +111,7 @@ def names(prefix: str) -> dict[str, str]:
     """Resource names, as the Terraform root names them."""
     return {
         "status_table": f"{prefix}-status",
-        "topic": f"{prefix}-reports",
+        "topic": f"{prefix}-notifications",
         "fanout": f"{prefix}-fanout",
         "report": f"{prefix}-report",
         "fanout_role": f"{prefix}-fanout",
@@ -180,12 +194,14 @@ def function_environments(
             "ORGOPS_STATUS_TABLE": status_table,
             "ORGOPS_ORG_ROLE_ARN": org_reader_role_arn,
             "ORGOPS_RESULT_TTL_DAYS": str(settings.result_ttl_days),
+            **POWERTOOLS_ENV,
         },
         "report": {
             "ORGOPS_DATA_BUCKET": data_bucket,
             "ORGOPS_STATUS_TABLE": status_table,
             "ORGOPS_TOPIC_ARN": topic_arn,
             "ORGOPS_SLACK_WEBHOOK_PARAMETER": settings.slack_webhook_parameter,
+            **POWERTOOLS_ENV,
         },
     }
 
@@ -195,6 +211,7 @@ def worker_environment(operation: str, data_bucket: str, prefix: str) -> dict[st
         "ORGOPS_OPERATION": operation,
         "ORGOPS_MEMBER_ROLE_NAME": member_role_name(operation, prefix),
         "ORGOPS_DATA_BUCKET": data_bucket,
+        **POWERTOOLS_ENV,
     }
 
 
@@ -315,10 +332,24 @@ def deploy(
     )
     functions = {
         "fanout": _create_function(
-            lam, n["fanout"], roles["fanout_role"], FANOUT_HANDLER, envs["fanout"], code, Timeout=300
+            lam,
+            n["fanout"],
+            roles["fanout_role"],
+            FANOUT_HANDLER,
+            envs["fanout"],
+            code,
+            Timeout=FANOUT_TIMEOUT_SECONDS,
+            MemorySize=FUNCTION_MEMORY_SIZE,
         ),
         "report": _create_function(
-            lam, n["report"], roles["report_role"], REPORT_HANDLER, envs["report"], code, Timeout=900
+            lam,
+            n["report"],
+            roles["report_role"],
+            REPORT_HANDLER,
+            envs["report"],
+            code,
+            Timeout=REPORT_TIMEOUT_SECONDS,
+            MemorySize=FUNCTION_MEMORY_SIZE,
         ),
     }
     state_machines: dict[str, str] = {}
@@ -334,7 +365,7 @@ def deploy(
             worker_environment(name, bucket, settings.name_prefix),
             code,
             Timeout=op.worker_timeout_seconds,
-            MemorySize=op.worker_memory_mb,
+            MemorySize=op.worker_memory_size,
         )
         functions[f"worker:{name}"] = worker_arn
         sm_name = state_machine_name(settings.name_prefix, name)

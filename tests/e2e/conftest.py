@@ -1,0 +1,51 @@
+"""One emulated world per test module: the stack deployed as Terraform does, a small organization
+(nested OUs, a suspended account, an account the StackSet never reached), resources seeded for
+every operation that has a seeder, and the report rows each must produce."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from orgops.emulator import AccountSpec, Emulator, World, seed
+from orgops.emulator.server import quiet_moto
+
+REGIONS = ["eu-west-1", "us-east-1"]
+ACCOUNTS = (
+    AccountSpec("prod-payments", "Workloads/Prod"),
+    AccountSpec("prod-search", "Workloads/Prod/Data"),
+    AccountSpec("dev-payments", "Workloads/NonProd"),
+    AccountSpec("sandbox-no-roles", "Sandbox", member_roles=False),
+    AccountSpec("closed-2019", "Suspended", suspended=True),
+)
+UNREACHABLE = "sandbox-no-roles"
+SUSPENDED = "closed-2019"
+
+
+@dataclass(frozen=True)
+class Emulated:
+    emu: Emulator
+    world: World
+    expected: dict[str, list[dict[str, str]]]  # operation -> the report rows it must produce
+
+
+@pytest.fixture(scope="module")
+def emulated() -> Iterator[Emulated]:
+    quiet_moto()
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+        }.items():
+            mp.setenv(name, value)
+        mp.delenv("AWS_ENDPOINT_URL", raising=False)
+        with Emulator.in_process() as emu:
+            world = emu.build_organization(ACCOUNTS)
+            expected = seed.seed_world(emu.session(), world, REGIONS)
+            yield Emulated(emu, world, expected)
