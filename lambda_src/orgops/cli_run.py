@@ -173,11 +173,11 @@ def follow(
     history = progress.HistoryCounter(sfn, execution_arn)
     while True:
         described = sfn.describe_execution(executionArn=execution_arn)
-        counts = current_counts(sfn, execution_arn, history) if bar.enabled else progress.Counts()
         if described["status"] in TERMINAL:
-            bar.finish(counts if bar.enabled else None)
+            bar.finish(current_counts(sfn, execution_arn, history) if bar.enabled else None)
             return described
-        bar.update(counts)
+        if bar.wants_counts():  # history is read only when something will be drawn
+            bar.update(current_counts(sfn, execution_arn, history))
         sleep(poll_seconds)
 
 

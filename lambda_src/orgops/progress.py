@@ -4,14 +4,14 @@
 without a terminal); ``HistoryCounter`` folds Step Functions history events into counts for the
 inline Map path, and ``map_run_counts`` reads ``DescribeMapRun`` for the distributed path, whose
 items are batches of targets (their targets run in child executions, outside this history).
-``ProgressLine`` redraws the bar in place on a terminal and stays silent otherwise.
+``ProgressLine`` redraws the bar in place on a terminal and logs a plain line now and then otherwise.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
@@ -167,25 +167,46 @@ def map_run_counts(description: Mapping[str, Any], phase: str = RUNNING) -> Coun
 
 
 class ProgressLine:
-    """Redraws one line in place on a terminal; writes nothing when the stream is not a terminal."""
+    """Redraws one line in place on a terminal; elsewhere (CI logs) writes a plain line every
+    ``log_every`` seconds, so a long run still shows signs of life without flooding the log."""
 
-    def __init__(self, stream: TextIO, width: int = 80, enabled: bool | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        width: int = 80,
+        enabled: bool | None = None,
+        log_every: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._stream = stream
         self._width = width
         self._enabled = stream.isatty() if enabled is None else enabled
         encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
         self._unicode = encoding in ("utf8", "utf8sig")
-        self._start = time.monotonic()
+        self._clock = clock
+        self._start = clock()
+        self._log_every = log_every
+        self._logged_at = self._start
         self._last = ""
 
     @property
     def enabled(self) -> bool:
+        """Whether the line is drawn in place (the stream is a terminal)."""
         return self._enabled
 
+    def wants_counts(self) -> bool:
+        """Whether the next ``update`` will write: always on a terminal, when a log line is due elsewhere."""
+        return self._enabled or self._clock() - self._logged_at >= self._log_every
+
     def update(self, counts: Counts) -> None:
+        now = self._clock()
         if not self._enabled:
+            if now - self._logged_at >= self._log_every:
+                self._stream.write(render(counts, now - self._start, self._width, unicode=False) + "\n")
+                self._stream.flush()
+                self._logged_at = now
             return
-        line = render(counts, time.monotonic() - self._start, self._width - 1, self._unicode)
+        line = render(counts, now - self._start, self._width - 1, self._unicode)
         if line != self._last:
             self._stream.write("\r\x1b[K" + line)
             self._stream.flush()

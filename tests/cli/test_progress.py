@@ -119,12 +119,17 @@ class Stream(io.StringIO):
         return self.tty
 
 
-def test_the_progress_line_is_silent_when_stderr_is_not_a_terminal() -> None:
+def test_off_a_terminal_a_plain_line_is_logged_once_a_minute() -> None:
+    clock = iter([0.0, 10.0, 30.0, 61.0, 61.0, 90.0, 90.0])
     stream = Stream(tty=False)
-    line = progress.ProgressLine(stream)
-    line.update(Counts(total=2, succeeded=1, phase="running"))
+    line = progress.ProgressLine(stream, clock=lambda: next(clock))  # starts at 0
+    assert not line.wants_counts()  # 10 s
+    line.update(Counts(total=2, succeeded=1, running=1, phase="running"))  # 30 s: not yet
+    assert line.wants_counts()  # 61 s
+    line.update(Counts(total=2, succeeded=1, running=1, phase="running"))  # 61 s: logged
+    assert not line.wants_counts()  # 90 s
     line.finish(Counts(total=2, succeeded=2, phase="done"))
-    assert stream.getvalue() == ""
+    assert stream.getvalue() == "[##########..........]  1/2 targets  ok 1  failed 0  running 1  1:01  running\n"
 
 
 def test_the_progress_line_redraws_in_place_only_when_it_changes() -> None:
