@@ -7,6 +7,7 @@ account/region pairs run; they never call AWS.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ TAG_KEY = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
 ALL_REGIONS = "ALL"
 
 INPUT_KEYS = ("Regions", "Accounts", "Params", "DryRun")
+# Step Functions refuses an execution input over 256 KiB at StartExecution, with a message that
+# names no field; checked here (by the CLI before it starts anything, and by the fanout).
+MAX_INPUT_BYTES = 256 * 1024
 ACCOUNTS_KEYS = ("Include", "Exclude", "OrganizationalUnits", "Tags")
 
 
@@ -147,6 +151,7 @@ def parse_input(raw: Any) -> ExecutionInput:
         raw = {}
     if not isinstance(raw, dict):
         raise InvalidInput("$", f"the execution input must be a JSON object, got {_type_name(raw)}")
+    check_size(raw)
     _check_keys(raw, INPUT_KEYS, "")
     regions, all_regions = _parse_regions(raw.get("Regions"))
     params = raw.get("Params")
@@ -165,6 +170,34 @@ def parse_input(raw: Any) -> ExecutionInput:
         accounts=_parse_accounts(raw.get("Accounts")),
         params=params,
         dry_run=dry_run,
+    )
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+
+
+def check_size(raw: Mapping[str, Any]) -> None:
+    """Refuse an input Step Functions would refuse, naming the field that makes it too big.
+
+    The field is found by descending into the largest value while it is an object.
+    """
+    size = _json_size(raw)
+    if size <= MAX_INPUT_BYTES:
+        return
+    path, value = "", raw
+    while isinstance(value, dict) and value:
+        key, value = max(value.items(), key=lambda kv: _json_size(kv[1]))
+        path = f"{path}.{key}" if path else str(key)
+    fix = (
+        "select accounts by Accounts.OrganizationalUnits or Accounts.Tags instead of listing them"
+        if path in ("Accounts.Include", "Accounts.Exclude")
+        else "pass fewer or shorter values"
+    )
+    raise InvalidInput(
+        path or "$",
+        f"makes the execution input {size} bytes of JSON; Step Functions accepts at most "
+        f"{MAX_INPUT_BYTES} bytes (256 KiB): {fix}",
     )
 
 
