@@ -18,7 +18,7 @@ import pytest
 from orgops import operations, store
 from orgops.sessions import client
 from orgops.targets import Target
-from tests.reliability.accounting import account_for_every_target, statuses
+from tests.reliability.accounting import account_for_every_target
 from tests.reliability.conftest import REGIONS, Reliability
 from tests.reliability.faults import LambdaFault, Rule, SleepRecorder
 
@@ -318,8 +318,3 @@ def test_a_remediation_failing_midway_reports_which_changes_were_applied_and_whi
     still_open = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
     assert sorted(p["FromPort"] for p in still_open) == sorted([443, int(rows[1]["from_port"])])
     assert acc.statuses[(firewall, "us-east-1")]["status"] == "SUCCEEDED"
-
-
-def test_statuses_reader_sees_nothing_for_an_unknown_execution(faults: Reliability) -> None:
-    arn = f"arn:aws:states:us-east-1:{faults.world.management_account_id}:execution:orgops-unused-ebs-volumes:none"
-    assert statuses(faults.emu, arn) == []

@@ -1,0 +1,42 @@
+"""The README's "What orgops survives" table names tests that exist, and every scenario test is in it."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+README = HERE.parents[1] / "README.md"
+
+
+def _section() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("<!-- section: reliability -->")
+    return text[start : text.index("\n## ", start)]
+
+
+def _tests_in(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+
+
+def _named() -> set[tuple[str, str]]:
+    named: set[tuple[str, str]] = set()
+    for cell in re.findall(r"`([^`]*test_[^`]*)`", _section()):
+        module, sep, name = cell.partition("::")
+        if sep:
+            named.add((module, name))
+        elif cell.startswith("test_"):
+            named.add(("test_bad_input.py" if "input" in cell or "parameter" in cell else "", cell))
+    return named
+
+
+def test_every_test_the_table_names_exists() -> None:
+    missing = [f"{m}::{n}" for m, n in sorted(_named()) if n not in _tests_in(HERE / m)]
+    assert missing == []
+
+
+def test_every_scenario_test_is_in_the_table() -> None:
+    names = {n for _, n in _named()}
+    assert sorted(_tests_in(HERE / "test_scenarios.py") - names) == []
