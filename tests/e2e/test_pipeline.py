@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 
 from orgops import operations, report, store
 from orgops.emulator import StackSettings, seed
 from orgops.emulator.lambdas import FANOUT_HANDLER
-from tests.e2e.conftest import REGIONS, UNREACHABLE, Emulated
+from tests.e2e.conftest import REGIONS, SUSPENDED, UNREACHABLE, Emulated
 
 SEEDED = sorted(set(seed.SEEDERS) & set(operations.REGISTRY))
 UNSEEDED = sorted(set(operations.REGISTRY) - set(seed.SEEDERS))
@@ -174,3 +175,34 @@ def test_a_handler_exception_is_a_lambda_function_error_the_worker_catch_records
 
 def test_handler_strings_route_to_the_handlers_terraform_deploys() -> None:
     assert FANOUT_HANDLER == "orgops.handlers.fanout.handler"
+
+
+def _assume(emulated: Emulated, account_id: str, role: str) -> str:
+    sts = emulated.emu.session().client("sts")
+    try:
+        sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{role}", RoleSessionName="test")
+    except ClientError as exc:
+        return str(exc.response["Error"]["Code"])
+    return "OK"
+
+
+@pytest.mark.e2e
+def test_the_management_account_reaches_a_created_account_through_organization_account_access_role(
+    emulated: Emulated,
+) -> None:
+    assert _assume(emulated, emulated.world.account_id("prod-payments"), "OrganizationAccountAccessRole") == "OK"
+
+
+@pytest.mark.e2e
+def test_assume_role_into_a_role_that_does_not_exist_is_denied(emulated: Emulated) -> None:
+    assert _assume(emulated, emulated.world.account_id(UNREACHABLE), "operation-readonly") == "AccessDenied"
+
+
+@pytest.mark.e2e
+def test_a_member_role_trusts_only_its_worker_role(emulated: Emulated) -> None:
+    assert _assume(emulated, emulated.world.account_id("prod-payments"), "operation-readonly") == "AccessDenied"
+
+
+@pytest.mark.e2e
+def test_assume_role_into_a_suspended_account_is_denied(emulated: Emulated) -> None:
+    assert _assume(emulated, emulated.world.account_id(SUSPENDED), "OrganizationAccountAccessRole") == "AccessDenied"
