@@ -302,6 +302,57 @@ def test_slack_gets_the_summary_with_the_url_from_secrets_manager(session: boto3
     assert posted == [(WEBHOOK, json.dumps({"text": SLACK_TEXT}).encode())]
 
 
+def test_a_failing_slack_post_is_logged_and_never_fails_the_report(
+    session: boto3.Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    store_target(session, PROD_A, "prod-a", "eu-west-1", [["r-1", "8", ""]])
+    session.client("ssm", region_name="us-east-1").put_parameter(
+        Name="/orgops/slack-webhook", Value=WEBHOOK, Type="SecureString"
+    )
+    settings = ReportSettings(DATA_BUCKET, STATUS_TABLE, slack_webhook_parameter="/orgops/slack-webhook")
+
+    def poster(url: str, body: bytes) -> None:
+        raise OSError("HTTP Error 404: Not Found")
+
+    summary = report_handler.build_report(EVENT, settings, session, poster=poster)
+
+    assert (summary["Succeeded"], summary["Rows"]) == (1, 1)
+    assert [r.getMessage() for r in caplog.records if r.name == "orgops.handlers.report"] == [
+        "slack notification failed: OSError: HTTP Error 404: Not Found"
+    ]
+
+
+def test_the_webhook_url_is_never_logged_even_when_an_error_quotes_it(
+    session: boto3.Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    store_target(session, PROD_A, "prod-a", "eu-west-1", [["r-1", "8", ""]])
+    session.client("ssm", region_name="us-east-1").put_parameter(
+        Name="/orgops/slack-webhook", Value=WEBHOOK, Type="SecureString"
+    )
+    settings = ReportSettings(DATA_BUCKET, STATUS_TABLE, slack_webhook_parameter="/orgops/slack-webhook")
+
+    def poster(url: str, body: bytes) -> None:
+        raise ValueError(f"cannot post to {url}")
+
+    report_handler.build_report(EVENT, settings, session, poster=poster)
+
+    messages = [r.getMessage() for r in caplog.records if r.name == "orgops.handlers.report"]
+    assert messages == ["slack notification failed: ValueError: cannot post to <webhook>"]
+
+
+def test_a_missing_slack_parameter_is_logged_and_never_fails_the_report(
+    session: boto3.Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    store_target(session, PROD_A, "prod-a", "eu-west-1", [["r-1", "8", ""]])
+    settings = ReportSettings(DATA_BUCKET, STATUS_TABLE, slack_webhook_parameter="/orgops/missing")
+
+    summary = report_handler.build_report(EVENT, settings, session, poster=lambda url, body: None)
+
+    assert summary["Rows"] == 1
+    (message,) = [r.getMessage() for r in caplog.records if r.name == "orgops.handlers.report"]
+    assert message.startswith("slack notification failed: ParameterNotFound: ")
+
+
 def test_the_parameter_is_read_with_decryption(session: boto3.Session) -> None:
     ssm = session.client("ssm", region_name="us-east-1")
     ssm.put_parameter(Name="/orgops/slack-webhook", Value=WEBHOOK, Type="SecureString")

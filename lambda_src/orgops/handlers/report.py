@@ -8,6 +8,7 @@ Running it twice for one execution writes the same objects again: it only reads 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,8 @@ import boto3
 from orgops import observability, operations, report, store
 from orgops.config import ReportSettings
 from orgops.sessions import client, new_session
+
+LOG = logging.getLogger(__name__)
 
 
 def build_report(
@@ -62,8 +65,26 @@ def build_report(
     if settings.topic_arn:
         report.publish_sns(client(session, "sns"), settings.topic_arn, summary)
     if settings.slack_webhook_parameter:
-        report.post_slack(report.slack_webhook_url(session, settings.slack_webhook_parameter), summary, poster)
+        notify_slack(session, settings.slack_webhook_parameter, summary, poster)
     return summary
+
+
+def notify_slack(session: boto3.Session, parameter: str, summary: dict[str, Any], poster: report.Poster) -> bool:
+    """Post the summary to Slack; a failure is logged, never raised.
+
+    The reports are written and SNS has the summary by now: a revoked webhook or a Slack outage
+    must not fail the execution (and a retried report would publish to SNS again).
+    """
+    url = ""
+    try:
+        url = report.slack_webhook_url(session, parameter)
+        report.post_slack(url, summary, poster)
+    except Exception as exc:  # a chat notification never fails the run
+        # The URL is a secret: never log it, even when an error message quotes it.
+        message = str(exc).replace(url, "<webhook>") if url else str(exc)
+        LOG.error("slack notification failed: %s: %s", type(exc).__name__, message)
+        return False
+    return True
 
 
 @observability.observed(observability.REPORT)
