@@ -29,7 +29,10 @@ RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 DEFAULT_READONLY_ROLE = "operation-readonly"
 DEFAULT_ADMIN_ROLE = "operation-admin"
 SESSION_NAME = "orgops"
-REFRESH_MARGIN = timedelta(minutes=5)
+# Credentials are handed out only while they stay valid this long: a Lambda invocation runs at
+# most 15 minutes, so a session taken at the start of one never expires before its end (role
+# sessions last an hour: a warm worker still reuses one for 45 minutes).
+REFRESH_MARGIN = timedelta(minutes=15)
 
 
 def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:

@@ -55,6 +55,20 @@ def test_one_account_is_assumed_once_for_all_its_regions(session: boto3.Session,
     assert assumed_sessions(DEV_A1) == [f"arn:aws:iam::{DEV_A1}:role/{ROLE}"]
 
 
+def test_credentials_that_would_expire_during_a_15_minute_invocation_are_refreshed(
+    session: boto3.Session, org: Org
+) -> None:
+    clock = [datetime.now(UTC)]
+    sessions = RoleSessions(session, ROLE, now=lambda: clock[0])
+    first = sessions.for_account(PROD_A)
+    expires = sessions.expires(PROD_A)
+    assert expires is not None
+
+    clock[0] = expires - timedelta(minutes=14, seconds=59)  # a Lambda may run 15 minutes
+
+    assert sessions.for_account(PROD_A) is not first
+
+
 def test_credentials_close_to_expiry_are_refreshed(session: boto3.Session, org: Org) -> None:
     clock = [datetime.now(UTC)]
     sessions = RoleSessions(session, ROLE, now=lambda: clock[0])
