@@ -1,0 +1,324 @@
+"""``make bench``: payload, history, cost and wall time of the seed's design and of our two paths.
+
+    python -m benchmarks.bench                      # the full run (minutes), writes benchmarks/results.md
+    python -m benchmarks.bench --sizes 40,200 --wall-targets 40 --out /tmp/r.md   # a quick one
+
+Measured in the emulator (``orgops.emulator``: moto runs the rendered state machines, the real
+handlers answer the Lambda invocations) for every size in ``--sizes``; extrapolated to 10,000 and
+100,000 targets from the two largest measured runs (``benchmarks.model.extrapolate``). Not a test:
+nothing here asserts, it reports (and says plainly when a goal is not met).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import math
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import model
+from benchmarks.measure import BATCH_SIZE, BENCH_OPERATION, REGIONS, Bench, bench_world
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+SIZES = (100, 200, 2000)
+REPORTED = (100, 1_000, 10_000, 100_000)
+WALL_TARGETS = 200
+LATENCY = 0.2
+INLINE_CONCURRENCY = 40  # the operation module's default max_concurrency
+
+
+@dataclass(frozen=True)
+class WallTime:
+    runner: str
+    targets: int
+    concurrency: int
+    seconds: float
+
+    @property
+    def ideal(self) -> float:
+        return model.ideal_seconds(self.targets, self.concurrency, LATENCY)
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds / self.ideal if self.ideal else math.inf
+
+
+def measure_all(bench: Bench, sizes: Sequence[int]) -> list[model.Figures]:
+    rows = []
+    for design in model.DESIGNS:
+        for n in sizes:
+            started = time.monotonic()
+            _ex, figures = bench.run(design, n)
+            print(f"# measured {design} {n} targets in {time.monotonic() - started:.0f} s: {figures}", flush=True)
+            rows.append(figures)
+    return rows
+
+
+def table_rows(measured: Sequence[model.Figures]) -> list[model.Figures]:
+    """Every reported size of every design: measured where it was, extrapolated otherwise."""
+    out = []
+    groups = model.by_design(measured)
+    for design in model.DESIGNS:
+        runs = {f.targets: f for f in groups[design]}
+        for n in sorted(set(REPORTED) | set(runs)):
+            out.append(runs.get(n) or model.extrapolate(groups[design], n))
+    return out
+
+
+# -- wall time -----------------------------------------------------------------------------------------------
+@functools.cache
+def _original_work() -> Callable[..., Any]:
+    from orgops.handlers import worker
+
+    return worker.work
+
+
+def inject_latency(seconds: float) -> None:
+    """Every worker invocation (state machine or ``orgops local``) sleeps ``seconds`` first."""
+    from orgops.handlers import worker
+
+    original = _original_work()
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(seconds)
+        return original(*args, **kwargs)
+
+    worker.work = slow  # type: ignore[assignment]
+
+
+def remove_latency() -> None:
+    from orgops.handlers import worker
+
+    worker.work = _original_work()  # type: ignore[assignment]
+
+
+def local_run(bench: Bench, targets: int, concurrency: int) -> float:
+    """``orgops local``'s thread pool with the worker's role (as the Lambda has it); seconds."""
+    from orgops.local import run_local
+
+    emu = bench.emu
+    s = emu.stack
+    session = emu.router.function_session(s.account_id, s.region, s.roles["readonly_lambda_role"], "bench-local")
+    with tempfile.TemporaryDirectory(prefix="orgops-bench-") as tmp:
+        started = time.monotonic()
+        run = run_local(
+            BENCH_OPERATION,
+            bench.input_for(targets),
+            session,
+            Path(tmp) / "out",
+            Path(tmp),
+            f"bench-local-{concurrency}-{time.time_ns()}",
+            concurrency=concurrency,
+            org_role_arn=s.org_reader_role_arn,
+            default_regions=",".join(REGIONS),
+        )
+        seconds = time.monotonic() - started
+    if run.summary["Succeeded"] != targets:
+        raise RuntimeError(f"orgops local: {run.summary}")
+    return seconds
+
+
+def machine_run(bench: Bench, design: str, targets: int) -> tuple[float, float]:
+    """(the execution's wall seconds, the Map state's seconds from its history timestamps)."""
+    started = time.monotonic()
+    ex, figures = bench.run(design, targets)
+    seconds = time.monotonic() - started
+    if figures.failure:
+        raise RuntimeError(f"{design} with {targets} targets: {figures.failure}")
+    events = bench.emu.history(ex.arn)
+    entered = next(e["timestamp"] for e in events if e["type"] == "MapStateEntered")
+    exited = next(e["timestamp"] for e in events if e["type"] == "MapStateExited")
+    return seconds, (exited - entered).total_seconds()
+
+
+def wall_times(bench: Bench, targets: int) -> list[WallTime]:
+    inject_latency(LATENCY)
+    try:
+        inline = machine_run(bench, "inline", targets)
+        distributed = machine_run(bench, "distributed", targets)
+        children = math.ceil(targets / BATCH_SIZE)
+        out = [
+            WallTime("sequential loop (orgops local, 1 thread)", targets, 1, local_run(bench, targets, 1)),
+            WallTime(
+                f"thread pool (orgops local, {INLINE_CONCURRENCY} threads)",
+                targets,
+                INLINE_CONCURRENCY,
+                local_run(bench, targets, INLINE_CONCURRENCY),
+            ),
+            WallTime("state machine, inline path, whole execution", targets, INLINE_CONCURRENCY, inline[0]),
+            WallTime("state machine, inline path, Map state only", targets, INLINE_CONCURRENCY, inline[1]),
+            WallTime(
+                f"state machine, distributed path ({children} children x {BATCH_SIZE}), whole execution",
+                targets,
+                targets,
+                distributed[0],
+            ),
+            WallTime(
+                f"state machine, distributed path ({children} children x {BATCH_SIZE}), Map state only",
+                targets,
+                targets,
+                distributed[1],
+            ),
+        ]
+    finally:
+        remove_latency()
+    for w in out:
+        print(f"# wall time {w}", flush=True)
+    return out
+
+
+def wall_table(rows: Sequence[WallTime]) -> str:
+    out = [
+        "| runner | targets | concurrency | wall s | ideal s | ratio to ideal | overhead ms per target |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for w in rows:
+        overhead = (w.seconds - w.ideal) / w.targets * 1000
+        out.append(
+            f"| {w.runner} | {w.targets} | {w.concurrency} | {w.seconds:.1f} | {w.ideal:.1f} | {w.ratio:.2f}x "
+            f"| {overhead:.1f} |"
+        )
+    return "\n".join(out)
+
+
+# -- goals ----------------------------------------------------------------------------------------------------
+def goals(rows: Sequence[model.Figures], measured: Sequence[model.Figures], walls: Sequence[WallTime]) -> list[str]:
+    by = {(f.design, f.targets): f for f in rows}
+    out = []
+    big = by[("distributed", 100_000)]
+    broken = model.breaches(big)
+    out.append(
+        f"- **100,000 targets in one execution, no limit reached** (distributed path, extrapolated): "
+        f"{'MET' if not broken else 'NOT MET: ' + '; '.join(broken)} — largest payload {big.largest_payload:,} B, "
+        f"parent history {big.parent_events:,} events, largest child history {big.largest_child_events:,} events, "
+        f"{big.child_executions:,} child executions."
+    )
+    seed, ours = by[("seed", 1_000)], by[("distributed", 1_000)]
+    a, b = model.per_thousand(seed, BATCH_SIZE), model.per_thousand(ours, BATCH_SIZE)
+    even = model.break_even_worker_seconds(seed, ours, BATCH_SIZE)
+    even_text = (
+        "at any worker duration" if even == math.inf else "never" if even is None else f"up to {even:.2f} s per worker"
+    )
+    out.append(
+        f"- **Cost per 1,000 targets at most a quarter of the seed's** (at 1,000 targets): distributed "
+        f"${b:.4f} vs seed ${a:.4f} = {b / a:.2f} of it: {'MET' if b <= a / 4 else 'NOT MET'} with the assumed "
+        f"worker of {model.WORKER_SECONDS} s at {model.WORKER_MEMORY_GB * 1024:.0f} MB; the quarter holds {even_text} "
+        f"(the worker's compute is the same in every design)."
+    )
+    machine = [w for w in walls if w.runner.startswith("state machine")]
+    if machine:
+        best = min(machine, key=lambda w: w.ratio)
+        out.append(
+            f"- **State machine within 1.5x of the ideal wall time** (emulator, {best.targets} targets, "
+            f"{LATENCY * 1000:.0f} ms per worker): best {best.ratio:.2f}x ({best.runner}): "
+            f"{'MET' if best.ratio <= 1.5 else 'NOT MET'}."
+        )
+    return out
+
+
+def first_breaches(measured: Sequence[model.Figures]) -> list[str]:
+    out = []
+    for design, runs in model.by_design(measured).items():
+        n = model.first_breach(runs)
+        if n is None:
+            out.append(f"- {design}: no limit below 1,000,000 targets.")
+            continue
+        broken = "; ".join(model.breaches(model.extrapolate(runs, n)))
+        out.append(f"- {design}: breaks at {n:,} targets ({broken}).")
+    return out
+
+
+def render(measured: Sequence[model.Figures], walls: Sequence[WallTime], sizes: Sequence[int], seconds: float) -> str:
+    rows = table_rows(measured)
+    return "\n".join(
+        [
+            "# orgops benchmark",
+            "",
+            f"`make bench` ({seconds / 60:.1f} min). Designs: seed = {model.DESIGN_TITLES['seed']} "
+            "(`benchmarks/seed.asl.json`); inline = our state machine with the distributed threshold out of reach; "
+            "distributed = our state machine with every run distributed "
+            f"(batches of {BATCH_SIZE} targets per child). "
+            f"Synthetic organization: accounts x {len(REGIONS)} regions; the worker runs the real worker "
+            "code with the `bench-echo` operation (one row per target, no AWS call of its own).",
+            "",
+            "## Goals",
+            "",
+            *goals(rows, measured, walls),
+            "",
+            "## Payload, history, requests and cost per run",
+            "",
+            f"Measured in the emulator at {', '.join(f'{n:,}' for n in sizes)} targets; `*` = extrapolated. "
+            "Method: each figure is `fixed + per_target x targets`, the line through the two largest measured runs "
+            "(the figures are linear in the target count: per-target states, items and requests; fixed parent "
+            "states). Payload = the largest state input/output, task parameters or task result in any history "
+            "event (parent and children). Parent history = `get_execution_history` of the started execution. "
+            "Children (distributed): moto runs them inside the parent and drops their histories; the bench keeps "
+            "moto's Map Run event log, divides it by the child count and adds the 2 start/end events each child "
+            "records. Billed transitions = states the parent enters (inline-Map iterations' states included) "
+            "+ one per child execution (AWS's rule for Distributed Map); children are Express on AWS (STANDARD "
+            "in moto, which accepts nothing else) and billed per request and GB-second, not per transition. "
+            "S3/DynamoDB = requests counted on moto's request path (handlers and the state machine).",
+            "",
+            model.table(rows, BATCH_SIZE),
+            "",
+            "Where each design first breaks a limit (from the same per-target lines):",
+            "",
+            *first_breaches(measured),
+            "",
+            "## Cost breakdown (USD per run)",
+            "",
+            model.cost_breakdown(rows, BATCH_SIZE),
+            "",
+            "Prices (us-east-1, `benchmarks/model.py` keeps each with its source): Step Functions Standard "
+            f"${model.SFN_STANDARD_PER_TRANSITION * 1000:.3f} per 1,000 transitions; Express "
+            f"${model.SFN_EXPRESS_PER_REQUEST * 1e6:.2f} per million requests and ${model.SFN_EXPRESS_PER_GB_SECOND} "
+            f"per GB-second (64 MB, 100 ms units); Lambda ${model.LAMBDA_PER_REQUEST * 1e6:.2f} per million requests "
+            f"and ${model.LAMBDA_PER_GB_SECOND} per GB-second; DynamoDB on-demand "
+            f"${model.DYNAMODB_PER_WRITE * 1e6:.3f} per million writes; S3 ${model.S3_PER_PUT * 1000:.3f} per 1,000 "
+            f"PUT and ${model.S3_PER_GET * 1000:.4f} per 1,000 GET. Assumptions (not measurable in the emulator): "
+            f"a worker invocation takes {model.WORKER_SECONDS} s at {model.WORKER_MEMORY_GB * 1024:.0f} MB in every "
+            f"design; fanout and report {model.FANOUT_REPORT_SECONDS} s each; an Express child lasts its workers "
+            f"plus {model.CHILD_OVERHEAD_SECONDS} s.",
+            "",
+            "## Wall time with a fixed worker latency",
+            "",
+            f"Every worker invocation sleeps {LATENCY * 1000:.0f} ms before its real work (a wrapper around "
+            "`orgops.handlers.worker.work`, so all runners pay it alike). Ideal = `ceil(targets / concurrency) x "
+            "latency`. The emulator runs everything in one Python process on this machine's cores: the "
+            "interpreter's and handlers' CPU time per target is added to the ideal.",
+            "",
+            wall_table(walls),
+            "",
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(str(n) for n in SIZES), help="target counts to measure")
+    parser.add_argument("--wall-targets", type=int, default=WALL_TARGETS, help="targets for the wall-time runs")
+    parser.add_argument("--no-wall", action="store_true", help="skip the wall-time runs")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the markdown")
+    args = parser.parse_args(argv)
+    sizes = sorted({int(s) for s in args.sizes.split(",")})
+    if len(sizes) < 2:
+        parser.error("--sizes needs at least two target counts (extrapolation fits a line)")
+    world_sizes = sorted(set(sizes) | ({args.wall_targets} if not args.no_wall else set()))
+    started = time.monotonic()
+    with bench_world(world_sizes) as bench:
+        measured = measure_all(bench, sizes)
+        walls = [] if args.no_wall else wall_times(bench, args.wall_targets)
+    text = render(measured, walls, sizes, time.monotonic() - started)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
