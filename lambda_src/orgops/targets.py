@@ -173,7 +173,8 @@ def parse_input(raw: Any) -> ExecutionInput:
     )
 
 
-def _json_size(value: Any) -> int:
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as compact JSON, as Step Functions counts a payload."""
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode())
 
 
@@ -182,12 +183,12 @@ def check_size(raw: Mapping[str, Any]) -> None:
 
     The field is found by descending into the largest value while it is an object.
     """
-    size = _json_size(raw)
+    size = json_size(raw)
     if size <= MAX_INPUT_BYTES:
         return
     path, value = "", raw
     while isinstance(value, dict) and value:
-        key, value = max(value.items(), key=lambda kv: _json_size(kv[1]))
+        key, value = max(value.items(), key=lambda kv: json_size(kv[1]))
         path = f"{path}.{key}" if path else str(key)
     fix = (
         "select accounts by Accounts.OrganizationalUnits or Accounts.Tags instead of listing them"

@@ -48,6 +48,33 @@ def validate(event: Mapping[str, Any]) -> tuple[Operation, targets.ExecutionInpu
     return operation, execution_input, params
 
 
+def check_output_size(result: Mapping[str, Any]) -> None:
+    """Refuse an output Step Functions would refuse (``States.DataLimitExceeded``, naming nothing).
+
+    Inline targets travel in the output: too many of them mean the deployed distributed_threshold
+    is too high for this organization; Params travel in it too (once, in ``Common``).
+    """
+    size = targets.json_size(result)
+    if size <= targets.MAX_INPUT_BYTES:
+        return
+    limit = f"over Step Functions' limit of {targets.MAX_INPUT_BYTES} bytes (256 KiB)"
+    items = result["AccountRegions"]
+    params = targets.json_size(result["Common"]["Params"])
+    if params * 2 > size or not items:
+        raise InvalidInput(
+            "Params",
+            f"is {params} bytes of JSON, making the fanout's output {size} bytes, {limit}: pass shorter Params",
+        )
+    items_size = targets.json_size(items)
+    per_target = -(-items_size // len(items))  # rounded up: the suggestion must fit
+    fits = (targets.MAX_INPUT_BYTES - (size - items_size)) // per_target
+    raise InvalidInput(
+        "DistributedThreshold",
+        f"{len(items)} targets inline make the fanout's output {size} bytes, {limit}: lower distributed_threshold "
+        f"in Terraform to {fits} or less, so that such runs take the distributed Map",
+    )
+
+
 def regions_chooser(
     operation: Operation,
     execution_input: targets.ExecutionInput,
@@ -98,13 +125,6 @@ def fanout(
     plan = targets.plan_targets(selected, selection, regions_for, skipped_regions)
 
     expires_at = int((time.time() if now is None else now) + settings.result_ttl_days * DAY)
-    if plan.skipped:
-        store.batch_write(
-            client(session, "dynamodb"),
-            settings.status_table,
-            store.skipped_items(execution_arn, plan.skipped, "AccountNotActive", expires_at),
-        )
-
     result: dict[str, Any] = {
         "Operation": operation.name,
         "ExecutionId": execution_arn,
@@ -120,13 +140,23 @@ def fanout(
         "AccountRegions": [t.as_item() for t in plan.targets],
         "Batches": None,
     }
-    if len(plan.targets) > threshold:
-        key = store.targets_key(execution)
+    distributed = len(plan.targets) > threshold
+    key = store.targets_key(execution)
+    if distributed:
+        result.update(Mode=DISTRIBUTED, AccountRegions=[], Batches={"Bucket": settings.data_bucket, "Key": key})
+    check_output_size(result)  # before anything is written: a refused run leaves nothing behind
+
+    if plan.skipped:
+        store.batch_write(
+            client(session, "dynamodb"),
+            settings.status_table,
+            store.skipped_items(execution_arn, plan.skipped, "AccountNotActive", expires_at),
+        )
+    if distributed:
         body = json.dumps([{"Targets": b} for b in targets.batches(plan.targets, batch_size)]).encode()
         client(session, "s3").put_object(
             Bucket=settings.data_bucket, Key=key, Body=body, ContentType="application/json"
         )
-        result.update(Mode=DISTRIBUTED, AccountRegions=[], Batches={"Bucket": settings.data_bucket, "Key": key})
     return result
 
 
