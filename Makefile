@@ -50,7 +50,7 @@ package: $(VENV)/.installed ## build dist/orgops.zip (reproducible)
 	$(PY) build.py
 
 demo: $(VENV)/.installed ## run every operation on an emulated organization; reports in ./reports
-	$(PY) -m orgops.demo
+	$(PY) -m orgops.emulator.demo $(ARGS)
 
 emulator: $(VENV)/.installed ## serve the emulated AWS endpoint with orgops deployed (Ctrl-C stops)
 	$(VENV)/bin/orgops emulator $(ARGS)

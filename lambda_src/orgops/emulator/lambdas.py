@@ -35,6 +35,8 @@ from orgops.sessions import RoleSessions, new_session
 HandlerFunction = Callable[[dict[str, Any], Mapping[str, str], boto3.Session, dict[str, Any]], Any]
 # (function name, event) -> None; may sleep or raise
 Hook = Callable[[str, dict[str, Any]], None]
+# (function name, event, result or None when the function failed) -> None
+AfterHook = Callable[[str, dict[str, Any], Any], None]
 
 FANOUT_HANDLER = "orgops.handlers.fanout.handler"
 WORKER_HANDLER = "orgops.handlers.worker.handler"
@@ -92,9 +94,11 @@ class Router:
     def __init__(self, handlers: Mapping[str, HandlerFunction] | None = None) -> None:
         self.handlers: dict[str, HandlerFunction] = dict(HANDLERS if handlers is None else handlers)
         self.before_invoke: list[Hook] = []
+        self.after_invoke: list[AfterHook] = []
         self._invocations: Counter[str] = Counter()
         self._credentials: dict[tuple[str, str, str], _Credentials] = {}
         self._warm: dict[str, dict[str, Any]] = {}
+        self._sessions: dict[tuple[str, str, str, str], tuple[_Credentials, boto3.Session]] = {}
         self._lock = threading.Lock()
 
     # -- counting ---------------------------------------------------------------------------
@@ -112,6 +116,7 @@ class Router:
         """Forget every function's warm state (as after a deployment: cold starts)."""
         with self._lock:
             self._warm.clear()
+            self._sessions.clear()
 
     # -- credentials ------------------------------------------------------------------------
     def _role_credentials(self, account_id: str, region: str, role_arn: str, session_name: str) -> _Credentials:
@@ -144,13 +149,22 @@ class Router:
         return fresh
 
     def function_session(self, account_id: str, region: str, role_arn: str, function_name: str) -> boto3.Session:
+        """The function's session, kept while its credentials are (a warm Lambda environment's)."""
         creds = self._role_credentials(account_id, region, role_arn, function_name)
-        return new_session(
+        key = (account_id, region, role_arn, function_name)
+        with self._lock:
+            cached = self._sessions.get(key)
+            if cached is not None and cached[0] is creds:
+                return cached[1]
+        session = new_session(
             region,
             aws_access_key_id=creds.access_key_id,
             aws_secret_access_key=creds.secret_access_key,
             aws_session_token=creds.session_token,
         )
+        with self._lock:
+            self._sessions[key] = (creds, session)
+        return session
 
     # -- the seam ---------------------------------------------------------------------------
     def invoke(
@@ -168,6 +182,7 @@ class Router:
         response_headers["x-amzn-RequestId"] = request_id
         with self._lock:
             self._invocations[fn.function_name] += 1
+        event: Any = {}
         try:
             event = json.loads(body) if body else {}
             handler = self.handlers.get(fn.handler)
@@ -182,10 +197,16 @@ class Router:
             with self._lock:
                 warm = self._warm.setdefault(fn.function_arn, {})
             result = handler(event, dict(fn.environment_vars or {}), session, warm)
-            return json.dumps(result, default=str).encode()
         except Exception as exc:  # every exception is a function error, as in Lambda
             response_headers["x-amz-function-error"] = "Unhandled"
+            self._after(fn.function_name, event if isinstance(event, dict) else {}, None)
             return json.dumps(function_error(exc, request_id)).encode()
+        self._after(fn.function_name, event, result)
+        return json.dumps(result, default=str).encode()
+
+    def _after(self, function_name: str, event: dict[str, Any], result: Any) -> None:
+        for hook in list(self.after_invoke):
+            hook(function_name, event, result)
 
 
 class HandlerNotFound(Exception):

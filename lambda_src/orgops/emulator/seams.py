@@ -131,7 +131,24 @@ SEAMS = (
         "memoised per service for orgops sessions (speed)",
     ),
     Seam("botocore.hooks:accepts_kwargs", "(func)", "memoised per function (speed)"),
+    Seam(
+        "boto3.session:Session.client",
+        "(self, service_name, region_name=None, api_version=None, use_ssl=True, verify=None, endpoint_url=None,"
+        " aws_access_key_id=None, aws_secret_access_key=None, aws_session_token=None, config=None,"
+        " aws_account_id=None)",
+        "cached per session while an emulator is active (speed)",
+    ),
     Seam("moto.core.responses:method_names_from_class", "(clazz)", "memoised per class (speed)"),
+    Seam("moto.core.utils:get_service_model", "(service_name)", "made single-flight (speed)"),
+    Seam("moto.core.utils:get_pagination_model", "(service_name)", "made single-flight (speed)"),
+    Seam("moto.core.routing:get_service_router", "(service_name)", "made single-flight (speed)"),
+    Seam("moto.core.responses:get_service_router", "(service_name)", "made single-flight (speed)"),
+    Seam("moto.core.responses:get_service_model", "(service_name)", "made single-flight (speed)"),
+    Seam(
+        "moto.core.routing:ServiceOperationRouter._get_router",
+        "(self, protocol)",
+        "made single-flight (speed)",
+    ),
     Seam(
         "botocore.hooks:EventAliaser.__init__",
         "(self, event_emitter, event_aliases=None)",
