@@ -1,0 +1,85 @@
+"""``orgops emulator``: a real client (boto3 over HTTP) drives the served endpoint end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.e2e
+def test_the_served_emulator_runs_an_execution_for_an_http_client_and_stops_on_sigterm(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "PYTHONPATH": str(ROOT / "lambda_src"),
+    }
+    env.pop("AWS_ENDPOINT_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orgops.cli", "emulator", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=(tmp_path / "stderr").open("w"),
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = json.loads(proc.stdout.readline())
+        endpoint = line["endpoint"]
+        assert endpoint.startswith("http://127.0.0.1:")
+        assert line["reports_bucket"] == line["data_bucket"] == "orgops-data-123456789012-us-east-1"
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+
+        org = session.client("organizations", endpoint_url=endpoint)
+        account = org.create_account(AccountName="dev-1", Email="dev-1@example.com")["CreateAccountStatus"]["AccountId"]
+        creds = session.client("sts", endpoint_url=endpoint).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="seed"
+        )["Credentials"]
+        member = boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+        volume = member.client("ec2", region_name="eu-west-1", endpoint_url=endpoint).create_volume(
+            Size=4, AvailabilityZone="eu-west-1a"
+        )
+        sfn = session.client("stepfunctions", endpoint_url=endpoint)
+        arn = sfn.start_execution(
+            stateMachineArn=line["state_machines"]["unused-ebs-volumes"],
+            name="http-1",
+            input=json.dumps({"Regions": ["eu-west-1"], "Accounts": {"Include": [account]}}),
+        )["executionArn"]
+        deadline = time.monotonic() + 120
+        while (desc := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "the execution did not end in 120 s"
+            time.sleep(0.2)
+
+        assert desc["status"] == "SUCCEEDED", desc.get("cause")
+        output = json.loads(desc["output"])
+        bucket, key = output["ReportUri"][5:].split("/", 1)
+        report = session.client("s3", endpoint_url=endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()
+        assert report.decode().splitlines()[1].split(",")[:6] == [
+            account,
+            "dev-1",
+            "eu-west-1",
+            volume["VolumeId"],
+            "4",
+            volume["VolumeType"],
+        ]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+    assert code == 0
