@@ -14,16 +14,18 @@ from __future__ import annotations
 import argparse
 import functools
 import math
+import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from benchmarks import model
-from benchmarks.measure import BATCH_SIZE, BENCH_OPERATION, REGIONS, Bench, bench_world
+from benchmarks.measure import BATCH_SIZE, BENCH_OPERATION, REGIONS, Bench, bench_world, history
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 SIZES = (100, 200, 2000)
@@ -39,6 +41,7 @@ class WallTime:
     targets: int
     concurrency: int
     seconds: float
+    cpu: float  # CPU seconds the process spent meanwhile (every thread: interpreter, handlers, moto)
 
     @property
     def ideal(self) -> float:
@@ -98,7 +101,7 @@ def remove_latency() -> None:
     worker.work = _original_work()  # type: ignore[assignment]
 
 
-def local_run(bench: Bench, targets: int, concurrency: int) -> float:
+def local_run(bench: Bench, targets: int, concurrency: int) -> tuple[float, float]:
     """``orgops local``'s thread pool with the worker's role (as the Lambda has it); seconds."""
     from orgops.local import run_local
 
@@ -106,7 +109,7 @@ def local_run(bench: Bench, targets: int, concurrency: int) -> float:
     s = emu.stack
     session = emu.router.function_session(s.account_id, s.region, s.roles["readonly_lambda_role"], "bench-local")
     with tempfile.TemporaryDirectory(prefix="orgops-bench-") as tmp:
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         run = run_local(
             BENCH_OPERATION,
             bench.input_for(targets),
@@ -118,23 +121,28 @@ def local_run(bench: Bench, targets: int, concurrency: int) -> float:
             org_role_arn=s.org_reader_role_arn,
             default_regions=",".join(REGIONS),
         )
-        seconds = time.monotonic() - started
+        seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     if run.summary["Succeeded"] != targets:
         raise RuntimeError(f"orgops local: {run.summary}")
-    return seconds
+    return seconds, cpu
 
 
-def machine_run(bench: Bench, design: str, targets: int) -> tuple[float, float]:
-    """(the execution's wall seconds, the Map state's seconds from its history timestamps)."""
-    started = time.monotonic()
+def machine_run(bench: Bench, design: str, targets: int) -> tuple[float, float, float]:
+    """(the execution's wall seconds, the Map state's seconds from its history timestamps, CPU seconds)."""
+    started, cpu = time.monotonic(), time.process_time()
     ex, figures = bench.run(design, targets)
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     if figures.failure:
         raise RuntimeError(f"{design} with {targets} targets: {figures.failure}")
-    events = bench.emu.history(ex.arn)
+    events = history(bench.emu, ex.arn)
     entered = next(e["timestamp"] for e in events if e["type"] == "MapStateEntered")
     exited = next(e["timestamp"] for e in events if e["type"] == "MapStateExited")
-    return seconds, (exited - entered).total_seconds()
+    return seconds, (_when(exited) - _when(entered)).total_seconds(), cpu
+
+
+def _when(value: Any) -> datetime:
+    """A history timestamp: moto's model keeps ISO 8601 strings, the API returns datetimes."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def wall_times(bench: Bench, targets: int) -> list[WallTime]:
@@ -144,26 +152,28 @@ def wall_times(bench: Bench, targets: int) -> list[WallTime]:
         distributed = machine_run(bench, "distributed", targets)
         children = math.ceil(targets / BATCH_SIZE)
         out = [
-            WallTime("sequential loop (orgops local, 1 thread)", targets, 1, local_run(bench, targets, 1)),
+            WallTime("sequential loop (orgops local, 1 thread)", targets, 1, *local_run(bench, targets, 1)),
             WallTime(
                 f"thread pool (orgops local, {INLINE_CONCURRENCY} threads)",
                 targets,
                 INLINE_CONCURRENCY,
-                local_run(bench, targets, INLINE_CONCURRENCY),
+                *local_run(bench, targets, INLINE_CONCURRENCY),
             ),
-            WallTime("state machine, inline path, whole execution", targets, INLINE_CONCURRENCY, inline[0]),
-            WallTime("state machine, inline path, Map state only", targets, INLINE_CONCURRENCY, inline[1]),
+            WallTime("state machine, inline path, whole execution", targets, INLINE_CONCURRENCY, inline[0], inline[2]),
+            WallTime("state machine, inline path, Map state only", targets, INLINE_CONCURRENCY, inline[1], math.nan),
             WallTime(
                 f"state machine, distributed path ({children} children x {BATCH_SIZE}), whole execution",
                 targets,
                 targets,
                 distributed[0],
+                distributed[2],
             ),
             WallTime(
                 f"state machine, distributed path ({children} children x {BATCH_SIZE}), Map state only",
                 targets,
                 targets,
                 distributed[1],
+                math.nan,
             ),
         ]
     finally:
@@ -175,14 +185,15 @@ def wall_times(bench: Bench, targets: int) -> list[WallTime]:
 
 def wall_table(rows: Sequence[WallTime]) -> str:
     out = [
-        "| runner | targets | concurrency | wall s | ideal s | ratio to ideal | overhead ms per target |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| runner | targets | concurrency | wall s | ideal s | ratio to ideal | overhead ms per target | "
+        "CPU s (whole process) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for w in rows:
         overhead = (w.seconds - w.ideal) / w.targets * 1000
         out.append(
             f"| {w.runner} | {w.targets} | {w.concurrency} | {w.seconds:.1f} | {w.ideal:.1f} | {w.ratio:.2f}x "
-            f"| {overhead:.1f} |"
+            f"| {overhead:.1f} | {'' if math.isnan(w.cpu) else f'{w.cpu:.1f}'} |"
         )
     return "\n".join(out)
 
@@ -234,7 +245,9 @@ def first_breaches(measured: Sequence[model.Figures]) -> list[str]:
     return out
 
 
-def render(measured: Sequence[model.Figures], walls: Sequence[WallTime], sizes: Sequence[int], seconds: float) -> str:
+def render(
+    measured: Sequence[model.Figures], walls: Sequence[WallTime], sizes: Sequence[int], seconds: float, load: str = ""
+) -> str:
     rows = table_rows(measured)
     return "\n".join(
         [
@@ -257,7 +270,8 @@ def render(measured: Sequence[model.Figures], walls: Sequence[WallTime], sizes: 
             "Method: each figure is `fixed + per_target x targets`, the line through the two largest measured runs "
             "(the figures are linear in the target count: per-target states, items and requests; fixed parent "
             "states). Payload = the largest state input/output, task parameters or task result in any history "
-            "event (parent and children). Parent history = `get_execution_history` of the started execution. "
+            "event (parent and children). Parent history = the started execution's `GetExecutionHistory` events "
+            "(read from moto's model: its serialiser takes minutes for 25,000 events). "
             "Children (distributed): moto runs them inside the parent and drops their histories; the bench keeps "
             "moto's Map Run event log, divides it by the child count and adds the 2 start/end events each child "
             "records. Billed transitions = states the parent enters (inline-Map iterations' states included) "
@@ -291,7 +305,9 @@ def render(measured: Sequence[model.Figures], walls: Sequence[WallTime], sizes: 
             f"Every worker invocation sleeps {LATENCY * 1000:.0f} ms before its real work (a wrapper around "
             "`orgops.handlers.worker.work`, so all runners pay it alike). Ideal = `ceil(targets / concurrency) x "
             "latency`. The emulator runs everything in one Python process on this machine's cores: the "
-            "interpreter's and handlers' CPU time per target is added to the ideal.",
+            "interpreter's and handlers' CPU time per target is added to the ideal. Load average of the "
+            f"machine when the wall-time runs ended: {load} (on {os.cpu_count()} cores; other work shares them, "
+            "and the CPU column is this process alone).",
             "",
             wall_table(walls),
             "",
@@ -314,7 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with bench_world(world_sizes) as bench:
         measured = measure_all(bench, sizes)
         walls = [] if args.no_wall else wall_times(bench, args.wall_targets)
-    text = render(measured, walls, sizes, time.monotonic() - started)
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    text = render(measured, walls, sizes, time.monotonic() - started, load)
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.measure import BATCH_SIZE, Bench, bench_world
+from benchmarks.measure import BATCH_SIZE, Bench, bench_world, history
 from orgops import store
 from orgops.emulator.server import quiet_moto
 from orgops.sessions import client
@@ -42,7 +42,7 @@ def _run(bench: Bench, design: str) -> Run:
     assert not figures.failure, figures.failure
     session = bench.emu.session()
     statuses = list(store.iter_statuses(client(session, "dynamodb"), bench.emu.stack.status_table, ex.arn))
-    return Run(ex.arn, ex.output, statuses, bench.emu.read_object(ex.output["ReportUri"]), bench.emu.history(ex.arn))
+    return Run(ex.arn, ex.output, statuses, bench.emu.read_object(ex.output["ReportUri"]), history(bench.emu, ex.arn))
 
 
 @pytest.fixture(scope="module")
