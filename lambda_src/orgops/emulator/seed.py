@@ -157,7 +157,7 @@ def seed_world(
     org = client(session, "organizations", "us-east-1")
     org_names = {a["Id"]: a["Name"] for page in org.get_paginator("list_accounts").paginate() for a in page["Accounts"]}
     index = 0
-    for account_id in sorted(world.active_accounts.values()):
+    for account_id in sorted(world.active_accounts.values(), key=lambda a: org_names[a]):  # stable: ids are random
         name = org_names[account_id]
         target = session if account_id == world.management_account_id else member_session(session, account_id)
         for region in sorted(regions):
