@@ -138,8 +138,9 @@ def memoised_load_service_model(original: Any, loader: Any) -> Any:
 
 def memoised_accepts_kwargs(original: Any) -> Any:
     import inspect
+    import weakref
 
-    known: dict[Any, bool] = {}
+    known: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()  # closures die with their sessions
 
     @functools.wraps(original)
     def accepts_kwargs(func: Any) -> bool:
@@ -167,8 +168,12 @@ def shared_alias_cache(original_init: Any, default_aliases: Any) -> Any:
     return __init__
 
 
-def cached_endpoint_provider(original_cls: Any) -> Any:
-    providers: dict[tuple[int, int, frozenset[str]], Any] = {}
+def cached_endpoint_provider(original_cls: Any, size: int = 64) -> Any:
+    """One provider per rule set, for the ``size`` rule sets used last (sessions that do not share
+    orgops's loader load their own copies: an unbounded cache would keep every copy alive)."""
+    from collections import OrderedDict
+
+    providers: OrderedDict[tuple[int, int, frozenset[str]], tuple[Any, Any]] = OrderedDict()
     lock = threading.Lock()
 
     def EndpointProvider(ruleset_data: Any, partition_data: Any, excluded_params: Any = None) -> Any:
@@ -176,12 +181,15 @@ def cached_endpoint_provider(original_cls: Any) -> Any:
         with lock:
             found = providers.get(key)
             if found is not None and found[0] is ruleset_data:
+                providers.move_to_end(key)
                 return found[1]
         provider = original_cls(
             ruleset_data=ruleset_data, partition_data=partition_data, excluded_params=excluded_params
         )
         with lock:
             providers[key] = (ruleset_data, provider)  # keeps ruleset_data alive: its id stays unique
+            while len(providers) > size:
+                providers.popitem(last=False)
         return provider
 
     EndpointProvider.orgops_wrapped = original_cls  # type: ignore[attr-defined]
