@@ -131,6 +131,64 @@ def securityhub_standards(session: boto3.Session, account: str, region: str, ind
     return [_hub_row(fsbp, "none", "READY", "READY")]
 
 
+def unused_nat_gateways(session: boto3.Session, account: str, region: str, index: int) -> list[Row]:
+    """A private NAT gateway without traffic (no CloudWatch datapoints) in every other account/region."""
+    if index % 2:
+        return []
+    ec2 = client(session, "ec2", region)
+    subnet = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"][0]
+    tags = {"owner": account}
+    nat = ec2.create_nat_gateway(
+        SubnetId=subnet["SubnetId"],
+        ConnectivityType="private",  # no Elastic IP: public-ips stays as seeded
+        TagSpecifications=[{"ResourceType": "natgateway", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}],
+    )["NatGateway"]
+    return [
+        {
+            "nat_gateway_id": nat["NatGatewayId"],
+            "vpc_id": nat["VpcId"],
+            "subnet_id": nat["SubnetId"],
+            "connectivity_type": "private",
+            "public_ips": [],
+            "create_time": nat["CreateTime"],
+            "idle_days": 14,  # the operation's default Params.Days
+            "tags": tags,
+        }
+    ]
+
+
+def sg_open_ingress_remediation(session: boto3.Session, account: str, region: str, index: int) -> list[Row]:
+    """A security group open to the world on SSH (reported, dry run) and on 443 (allowed by the
+    default Params.AllowedPorts: not reported), in every third account/region."""
+    if index % 3:
+        return []
+    ec2 = client(session, "ec2", region)
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    name = f"legacy-bastion-{index}"
+    group = ec2.create_security_group(GroupName=name, Description="seeded by the orgops emulator", VpcId=vpc)
+    ec2.authorize_security_group_ingress(
+        GroupId=group["GroupId"],
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        ],
+    )
+    return [
+        {
+            "group_id": group["GroupId"],
+            "group_name": name,
+            "vpc_id": vpc,
+            "protocol": "tcp",
+            "from_port": 22,
+            "to_port": 22,
+            "cidr": "0.0.0.0/0",
+            "action": "revoke-ingress",
+            "applied": False,
+            "error": "",
+        }
+    ]
+
+
 # Params for operations that require some (the demo and the e2e tests run every operation).
 EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "tags": {"RequiredTags": ["owner"]},
@@ -141,6 +199,8 @@ SEEDERS: dict[str, Seeder] = {
     "unused-ebs-volumes": unused_ebs_volumes,
     "public-ips": public_ips,
     "securityhub-standards": securityhub_standards,
+    "unused-nat-gateways": unused_nat_gateways,
+    "sg-open-ingress-remediation": sg_open_ingress_remediation,
 }
 
 
