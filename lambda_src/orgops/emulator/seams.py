@@ -144,6 +144,7 @@ SEAMS = (
     Seam("moto.core.routing:get_service_router", "(service_name)", "made single-flight (speed)"),
     Seam("moto.core.responses:get_service_router", "(service_name)", "made single-flight (speed)"),
     Seam("moto.core.responses:get_service_model", "(service_name)", "made single-flight (speed)"),
+    Seam("moto.core.responses:get_pagination_model", "(service_name)", "made single-flight (speed)"),
     Seam(
         "moto.core.routing:ServiceOperationRouter._get_router",
         "(self, protocol)",

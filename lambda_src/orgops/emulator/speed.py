@@ -263,6 +263,7 @@ MOTO_LOOKUP_IMPORTERS = (
     ("moto.core.routing", "get_service_model"),
     ("moto.core.responses", "get_service_model"),
     ("moto.core.responses", "get_service_router"),
+    ("moto.core.responses", "get_pagination_model"),
 )
 
 
