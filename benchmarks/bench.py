@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,9 @@ SIZES = (100, 200, 2000)
 REPORTED = (100, 1_000, 10_000, 100_000)
 WALL_TARGETS = 200
 LATENCY = 0.2
+# A second, longer latency (no sequential loop: its ideal is plain targets x latency): when each
+# worker waits longer than the emulator's CPU per wave, the Map's concurrency shows as it would on AWS.
+LONG_LATENCY = 2.0
 INLINE_CONCURRENCY = 40  # the operation module's default max_concurrency
 
 
@@ -42,10 +45,11 @@ class WallTime:
     concurrency: int
     seconds: float
     cpu: float  # CPU seconds the process spent meanwhile (every thread: interpreter, handlers, moto)
+    latency: float = LATENCY
 
     @property
     def ideal(self) -> float:
-        return model.ideal_seconds(self.targets, self.concurrency, LATENCY)
+        return model.ideal_seconds(self.targets, self.concurrency, self.latency)
 
     @property
     def ratio(self) -> float:
@@ -145,14 +149,18 @@ def _when(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def wall_times(bench: Bench, targets: int) -> list[WallTime]:
-    inject_latency(LATENCY)
+def wall_times(bench: Bench, targets: int, latency: float = LATENCY, sequential: bool = True) -> list[WallTime]:
+    inject_latency(latency)
     try:
         inline = machine_run(bench, "inline", targets)
         distributed = machine_run(bench, "distributed", targets)
         children = math.ceil(targets / BATCH_SIZE)
         out = [
-            WallTime("sequential loop (orgops local, 1 thread)", targets, 1, *local_run(bench, targets, 1)),
+            *(
+                [WallTime("sequential loop (orgops local, 1 thread)", targets, 1, *local_run(bench, targets, 1))]
+                if sequential
+                else []
+            ),
             WallTime(
                 f"thread pool (orgops local, {INLINE_CONCURRENCY} threads)",
                 targets,
@@ -178,6 +186,7 @@ def wall_times(bench: Bench, targets: int) -> list[WallTime]:
         ]
     finally:
         remove_latency()
+    out = [replace(w, latency=latency) for w in out]
     for w in out:
         print(f"# wall time {w}", flush=True)
     return out
@@ -185,14 +194,15 @@ def wall_times(bench: Bench, targets: int) -> list[WallTime]:
 
 def wall_table(rows: Sequence[WallTime]) -> str:
     out = [
-        "| runner | targets | concurrency | wall s | ideal s | ratio to ideal | overhead ms per target | "
+        "| latency | runner | targets | concurrency | wall s | ideal s | ratio to ideal | overhead ms per target | "
         "CPU s (whole process) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for w in rows:
         overhead = (w.seconds - w.ideal) / w.targets * 1000
         out.append(
-            f"| {w.runner} | {w.targets} | {w.concurrency} | {w.seconds:.1f} | {w.ideal:.1f} | {w.ratio:.2f}x "
+            f"| {w.latency * 1000:.0f} ms | {w.runner} | {w.targets} | {w.concurrency} | {w.seconds:.1f} "
+            f"| {w.ideal:.1f} | {w.ratio:.2f}x "
             f"| {overhead:.1f} | {'' if math.isnan(w.cpu) else f'{w.cpu:.1f}'} |"
         )
     return "\n".join(out)
@@ -222,13 +232,19 @@ def goals(rows: Sequence[model.Figures], measured: Sequence[model.Figures], wall
         f"worker of {model.WORKER_SECONDS} s at {model.WORKER_MEMORY_GB * 1024:.0f} MB; the quarter holds {even_text} "
         f"(the worker's compute is the same in every design)."
     )
-    machine = [w for w in walls if w.runner.startswith("state machine")]
-    if machine:
+    for latency in sorted({w.latency for w in walls}):
+        machine = [w for w in walls if w.runner.startswith("state machine") and w.latency == latency]
+        if not machine:
+            continue
         best = min(machine, key=lambda w: w.ratio)
+        whole = min((w for w in machine if w.runner.endswith("whole execution")), key=lambda w: w.ratio)
+        verdict = "MET" if best.ratio <= 1.5 else "NOT MET"
+        label = "the goal" if latency == LATENCY else "for comparison, not the goal's setting"
         out.append(
-            f"- **State machine within 1.5x of the ideal wall time** (emulator, {best.targets} targets, "
-            f"{LATENCY * 1000:.0f} ms per worker): best {best.ratio:.2f}x ({best.runner}): "
-            f"{'MET' if best.ratio <= 1.5 else 'NOT MET'}."
+            f"- **State machine within 1.5x of the ideal wall time** ({label}: emulator, {best.targets} targets, "
+            f"{latency * 1000:.0f} ms per worker): best {best.ratio:.2f}x ({best.runner}), whole execution "
+            f"{whole.ratio:.2f}x: {verdict} for the Map state"
+            f"{'' if whole.ratio <= 1.5 else ', NOT MET for the whole execution'}."
         )
     return out
 
@@ -302,7 +318,8 @@ def render(
             "",
             "## Wall time with a fixed worker latency",
             "",
-            f"Every worker invocation sleeps {LATENCY * 1000:.0f} ms before its real work (a wrapper around "
+            f"Every worker invocation sleeps {LATENCY * 1000:.0f} ms (the goal's setting), then "
+            f"{LONG_LATENCY * 1000:.0f} ms (for comparison) before its real work (a wrapper around "
             "`orgops.handlers.worker.work`, so all runners pay it alike). Ideal = `ceil(targets / concurrency) x "
             "latency`. The emulator runs everything in one Python process on this machine's cores: the "
             "interpreter's and handlers' CPU time per target is added to the ideal. Load average of the "
@@ -329,7 +346,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     with bench_world(world_sizes) as bench:
         measured = measure_all(bench, sizes)
-        walls = [] if args.no_wall else wall_times(bench, args.wall_targets)
+        walls = (
+            []
+            if args.no_wall
+            else wall_times(bench, args.wall_targets)
+            + wall_times(bench, args.wall_targets, LONG_LATENCY, sequential=False)
+        )
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     text = render(measured, walls, sizes, time.monotonic() - started, load)
     args.out.write_text(text, encoding="utf-8")
