@@ -34,6 +34,8 @@ def _objects(emulated: Emulated, prefix: str) -> list[str]:
 @pytest.mark.e2e
 @pytest.mark.parametrize("operation", SEEDED)
 def test_each_seeded_operation_reports_exactly_the_rows_seeded_for_it(emulated: Emulated, operation: str) -> None:
+    assert emulated.expected[operation], f"the {operation} seeder left nothing for it to find in this world"
+
     ex = emulated.emu.run(operation, _input(operation))
 
     assert ex.status == "SUCCEEDED", ex.cause

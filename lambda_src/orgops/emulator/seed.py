@@ -189,6 +189,79 @@ def sg_open_ingress_remediation(session: boto3.Session, account: str, region: st
     ]
 
 
+def public_endpoints(session: boto3.Session, account: str, region: str, index: int) -> list[Row]:
+    """An internet-facing Application Load Balancer (reported) and an internal one (not), in every
+    other account/region."""
+    if index % 2:
+        return []
+    ec2 = client(session, "ec2", region)
+    subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+    subnet_ids = sorted(s["SubnetId"] for s in subnets)[:2]
+    elbv2 = client(session, "elbv2", region)
+    rows = []
+    for scheme in ("internet-facing", "internal"):
+        lb = elbv2.create_load_balancer(
+            Name=f"web-{index}-{scheme[:8]}", Subnets=subnet_ids, Scheme=scheme, Type="application"
+        )["LoadBalancers"][0]
+        if scheme == "internet-facing":
+            rows.append(
+                {
+                    "kind": "elbv2",
+                    "resource_id": lb["LoadBalancerArn"],
+                    "name": lb["LoadBalancerName"],
+                    "endpoint": lb["DNSName"],
+                    "detail": "application",
+                }
+            )
+    return rows
+
+
+def cloudfront_distributions(session: boto3.Session, account: str, region: str, index: int) -> list[Row]:
+    """One distribution in every third account (CloudFront is global: seeded from us-east-1)."""
+    if region != "us-east-1" or index % 3:
+        return []
+    cloudfront = client(session, "cloudfront", "us-east-1")
+    origin = f"assets-{account}.example.com"
+    created = cloudfront.create_distribution(
+        DistributionConfig={
+            "CallerReference": f"orgops-demo-{account}",
+            "Comment": "seeded by the orgops emulator",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "assets",
+                        "DomainName": origin,
+                        "CustomOriginConfig": {
+                            "HTTPPort": 80,
+                            "HTTPSPort": 443,
+                            "OriginProtocolPolicy": "https-only",
+                        },
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {"TargetOriginId": "assets", "ViewerProtocolPolicy": "allow-all", "MinTTL": 0},
+        }
+    )["Distribution"]
+    listed = next(d for d in cloudfront.list_distributions()["DistributionList"]["Items"] if d["Id"] == created["Id"])
+    return [
+        {
+            "distribution_id": listed["Id"],
+            "domain_name": listed["DomainName"],
+            "aliases": [],
+            "status": listed["Status"],
+            "enabled": True,
+            "origins": [origin],
+            "viewer_protocol_policy": "allow-all",
+            "minimum_protocol_version": listed["ViewerCertificate"]["MinimumProtocolVersion"],
+            "web_acl_id": listed.get("WebACLId", ""),
+            "price_class": listed["PriceClass"],
+            "last_modified": listed["LastModifiedTime"],
+        }
+    ]
+
+
 # Params for operations that require some (the demo and the e2e tests run every operation).
 EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "tags": {"RequiredTags": ["owner"]},
@@ -201,6 +274,8 @@ SEEDERS: dict[str, Seeder] = {
     "securityhub-standards": securityhub_standards,
     "unused-nat-gateways": unused_nat_gateways,
     "sg-open-ingress-remediation": sg_open_ingress_remediation,
+    "public-endpoints": public_endpoints,
+    "cloudfront-distributions": cloudfront_distributions,
 }
 
 
