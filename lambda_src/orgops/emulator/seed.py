@@ -10,6 +10,7 @@ empty world. Adding an operation: add its seeder here; the e2e tests pick it up.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -217,8 +218,9 @@ def public_endpoints(session: boto3.Session, account: str, region: str, index: i
 
 
 def cloudfront_distributions(session: boto3.Session, account: str, region: str, index: int) -> list[Row]:
-    """One distribution in every third account (CloudFront is global: seeded from us-east-1)."""
-    if region != "us-east-1" or index % 3:
+    """One distribution in about half the accounts, chosen by name (CloudFront is global: seeded
+    once, from us-east-1, whatever the regions' order)."""
+    if region != "us-east-1" or zlib.crc32(account.encode()) % 2:
         return []
     cloudfront = client(session, "cloudfront", "us-east-1")
     origin = f"assets-{account}.example.com"
