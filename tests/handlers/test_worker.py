@@ -220,3 +220,15 @@ def test_handler_without_a_setting_names_the_missing_variable(
 
     with pytest.raises(ConfigurationError, match=f"^environment variable {missing} is not set;"):
         worker.handler(event(PROD_A, "prod-a", "eu-west-1"), lambda_context)
+
+
+def test_role_sessions_start_afresh_when_the_base_credentials_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worker, "_SESSIONS", {})
+    first = boto3.Session(aws_access_key_id="AKIAFIRST", aws_secret_access_key="x", region_name="us-east-1")
+    again = boto3.Session(aws_access_key_id="AKIAFIRST", aws_secret_access_key="x", region_name="us-east-1")
+    rotated = boto3.Session(aws_access_key_id="AKIAROTATED", aws_secret_access_key="y", region_name="us-east-1")
+
+    cache = worker.role_sessions(MEMBER_ROLE, first)
+
+    assert worker.role_sessions(MEMBER_ROLE, again) is cache
+    assert worker.role_sessions(MEMBER_ROLE, rotated) is not cache

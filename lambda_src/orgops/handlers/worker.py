@@ -78,13 +78,18 @@ def work(
 
 # One cache per warm Lambda environment, made on the first invocation (never at import time):
 # consecutive targets of one account, in any region, reuse its credentials until near expiry.
-_SESSIONS: dict[str, RoleSessions] = {}
+# Keyed by the base credentials too: if the execution role's credentials change, the cache
+# (which assumes member roles with them) starts afresh instead of using the old ones.
+_SESSIONS: dict[tuple[str, str], RoleSessions] = {}
 
 
 def role_sessions(role_name: str, base: boto3.Session) -> RoleSessions:
-    if role_name not in _SESSIONS:
-        _SESSIONS[role_name] = RoleSessions(base, role_name)
-    return _SESSIONS[role_name]
+    credentials = base.get_credentials()
+    key = (role_name, credentials.access_key if credentials else "")
+    if key not in _SESSIONS:
+        _SESSIONS.clear()
+        _SESSIONS[key] = RoleSessions(base, role_name)
+    return _SESSIONS[key]
 
 
 @observability.observed(observability.WORKER)
