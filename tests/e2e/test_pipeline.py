@@ -13,8 +13,8 @@ from orgops.emulator import StackSettings, seed
 from orgops.emulator.lambdas import FANOUT_HANDLER
 from tests.e2e.conftest import REGIONS, SUSPENDED, UNREACHABLE, Emulated
 
-SEEDED = sorted(set(seed.SEEDERS) & set(operations.REGISTRY))
-UNSEEDED = sorted(set(operations.REGISTRY) - set(seed.SEEDERS))
+SEEDED = sorted((set(seed.SEEDERS) | set(seed.ORGANIZATION_SEEDERS)) & set(operations.REGISTRY))
+UNSEEDED = sorted(set(operations.REGISTRY) - set(SEEDED))
 
 
 def _input(operation: str) -> dict[str, object]:

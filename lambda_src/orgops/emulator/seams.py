@@ -13,6 +13,7 @@ Seams:
 - ``STSBackend.assume_role``, ``STSBackend.get_caller_identity``, ``IAMBackend.create_role``,
   ``IAMBackend.get_role_by_arn``, ``OrganizationsBackend.get_account_by_id``: called.
 - ``SecurityHubBackend.enable_security_hub`` wrapped, and standards APIs added (``securityhub``).
+- ``Inspector2Backend.enable`` / ``batch_get_account_status`` default ``accountIds`` to the caller (``inspector2``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from orgops.emulator import access, awslambda, lambdas, securityhub, speed
+from orgops.emulator import access, awslambda, inspector2, lambdas, securityhub, speed
 
 MOTO_VERSION = "5.2.5"
 BOTOCORE_VERSION = "1.44.8"
@@ -104,6 +105,16 @@ SEAMS = (
         "moto.securityhub.models:SecurityHubBackend.enable_security_hub",
         "(self, enable_default_standards=True, tags=None)",
         "wrapped to subscribe the default standards",
+    ),
+    Seam(
+        "moto.inspector2.models:Inspector2Backend.enable",
+        "(self, account_ids, resource_types)",
+        "wrapped to enable the caller's own account when accountIds is omitted, as AWS does",
+    ),
+    Seam(
+        "moto.inspector2.models:Inspector2Backend.batch_get_account_status",
+        "(self, account_ids)",
+        "wrapped to read the caller's own account when accountIds is omitted, as AWS does",
     ),
     Seam(
         "moto.stepfunctions.parser.asl.utils.boto_client:boto_client_for",
@@ -336,6 +347,12 @@ def install(router: lambdas.Router | None = None) -> lambdas.Router:
             )
             SecurityHubBackend.enable_security_hub = securityhub.wrap_enable_security_hub(  # type: ignore[method-assign]
                 SecurityHubBackend.enable_security_hub
+            )
+            from moto.inspector2.models import Inspector2Backend
+
+            Inspector2Backend.enable = inspector2.wrap_enable(Inspector2Backend.enable)  # type: ignore[method-assign]
+            Inspector2Backend.batch_get_account_status = inspector2.wrap_batch_get_account_status(  # type: ignore[method-assign]
+                Inspector2Backend.batch_get_account_status
             )
             for name, method in securityhub.RESPONSE_METHODS.items():
                 setattr(SecurityHubResponse, name, method)

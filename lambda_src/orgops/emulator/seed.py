@@ -10,8 +10,12 @@ empty world. Adding an operation: add its seeder here; the e2e tests pick it up.
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 import zlib
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 import boto3
@@ -264,10 +268,241 @@ def cloudfront_distributions(session: boto3.Session, account: str, region: str, 
     ]
 
 
-# Params for operations that require some (the demo and the e2e tests run every operation).
+def _caller(session: boto3.Session) -> str:
+    return str(client(session, "sts", "us-east-1").get_caller_identity()["Account"])
+
+
+def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def inspector_activation(session: boto3.Session, account: str, region: str, index: int) -> list[Row]:
+    """Inspector off, on for EC2 only, and on for EC2, ECR, LAMBDA and LAMBDA_CODE, in turn. The
+    default Params.ResourceTypes (EC2, ECR, LAMBDA) are reported in every account/region: a dry-run
+    enable for each type that is off, "none" for each that is on; LAMBDA_CODE is never reported."""
+    enabled = ((), ("EC2",), ("EC2", "ECR", "LAMBDA", "LAMBDA_CODE"))[index % 3]
+    if enabled:
+        client(session, "inspector2", region).enable(resourceTypes=list(enabled))
+    rows = []
+    for resource_type in ("EC2", "ECR", "LAMBDA"):
+        on = resource_type in enabled
+        rows.append(
+            {
+                "resource_type": resource_type,
+                "action": "none" if on else "enable",
+                "status_before": "ENABLED" if on else "DISABLED",
+                "status_after": "ENABLED" if on else "ENABLING",
+                "applied": False,
+                "error": "",
+            }
+        )
+    return rows
+
+
+# Seeded functions' runtimes: (deprecated on any day from 2024-10-14 to 2029-06-29, deprecation date).
+SEEDED_RUNTIMES = {"python3.8": (True, date(2024, 10, 14)), "python3.13": (False, date(2029, 6, 30))}
+# Not an orgops handler: the emulator's invoke router refuses these functions, and nothing invokes them.
+SEEDED_HANDLER = "app.handler"
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def _function_row(f: dict[str, Any], deprecated: bool, when: date | None) -> Row:
+    return {
+        "function_name": f["FunctionName"],
+        "runtime": f.get("Runtime", ""),
+        "deprecated": deprecated,
+        "deprecation_date": when,
+        "last_modified": f["LastModified"],
+        "package_type": f.get("PackageType", "Zip"),
+        "architectures": f.get("Architectures", ["x86_64"]),
+        "function_arn": f["FunctionArn"],
+    }
+
+
+def lambda_functions(session: boto3.Session, account: str, region: str, index: int) -> list[Row]:
+    """A function on a deprecated runtime (python3.8) and one on a current runtime (python3.13), in
+    every other account/region. The functions already there (the orgops stack's own, in the
+    management account's home region) are reported too: read back one by one with GetFunction."""
+    from orgops.operations.lambda_functions import deprecation
+
+    lam = client(session, "lambda", region)
+    rows = []
+    for page in lam.get_paginator("list_functions").paginate():
+        for listed in page["Functions"]:
+            f = lam.get_function(FunctionName=listed["FunctionName"])["Configuration"]
+            rows.append(_function_row(f, *deprecation(f.get("Runtime", ""), datetime.now(UTC).date())))
+    if index % 2:
+        return rows
+    iam = client(session, "iam", "us-east-1")
+    role_name = "app-lambda"
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+    try:
+        role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        role = iam.get_role(RoleName=role_name)["Role"]["Arn"]
+    for name, runtime, arch in (("billing-export", "python3.8", "x86_64"), ("thumbnailer", "python3.13", "arm64")):
+        created = lam.create_function(
+            FunctionName=f"{name}-{index}",
+            Runtime=runtime,
+            Role=role,
+            Handler=SEEDED_HANDLER,
+            Code={"ZipFile": _zip()},
+            Architectures=[arch],
+        )
+        rows.append(_function_row(created, *SEEDED_RUNTIMES[runtime]))
+    return rows
+
+
+def tags(session: boto3.Session, account: str, region: str, index: int) -> list[Row]:
+    """Security groups (``EXAMPLE_PARAMS`` limits the run to ec2:security-group): one lacking the
+    required ``owner`` tag (reported) and one with it (not), in every account/region. Other
+    seeders' instances lacking ``owner`` are outside ResourceTypes: not reported either."""
+    ec2 = client(session, "ec2", region)
+    account_id = _caller(session)
+    rows = []
+    for name, tagged in ((f"app-{index}", {"team": f"team-{index % 3}"}), (f"owned-{index}", {"owner": account})):
+        group = ec2.create_security_group(
+            GroupName=name,
+            Description="seeded by the orgops emulator",
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": _tag_list(tagged)}],
+        )["GroupId"]
+        if "owner" not in tagged:
+            rows.append(
+                {
+                    "resource_arn": f"arn:aws:ec2:{region}:{account_id}:security-group/{group}",
+                    "resource_type": "ec2:security-group",
+                    "missing_tags": ["owner"],
+                    "tags": tagged,
+                }
+            )
+    return rows
+
+
+def tag_remediation(session: boto3.Session, account: str, region: str, index: int) -> list[Row]:
+    """EBS snapshots (``EXAMPLE_PARAMS`` limits the run to ec2:snapshot): one lacking the required
+    ``owner`` tag (a dry-run add-tags) and one with it (not reported), in every other
+    account/region. Their volumes are deleted: unused-ebs-volumes stays as seeded."""
+    if index % 2:
+        return []
+    ec2 = client(session, "ec2", region)
+    account_id = _caller(session)
+    rows = []
+    for tagged in ({"backup": "nightly", "team": f"team-{index % 3}"}, {"owner": account, "backup": "weekly"}):
+        volume = ec2.create_volume(Size=1, AvailabilityZone=f"{region}a")["VolumeId"]
+        snapshot = ec2.create_snapshot(
+            VolumeId=volume,
+            Description="seeded by the orgops emulator",
+            TagSpecifications=[{"ResourceType": "snapshot", "Tags": _tag_list(tagged)}],
+        )["SnapshotId"]
+        ec2.delete_volume(VolumeId=volume)
+        if "owner" not in tagged:
+            rows.append(
+                {
+                    "resource_arn": f"arn:aws:ec2:{region}:{account_id}:snapshot/{snapshot}",
+                    "resource_type": "ec2:snapshot",
+                    "action": "add-tags",
+                    "tags_added": {"owner": "unassigned"},
+                    "tags_before": tagged,
+                    "tags_after": {**tagged, "owner": "unassigned"},
+                    "applied": False,
+                    "error": "",
+                }
+            )
+    return rows
+
+
+def _vpc_row(vpc_id: str, cidr: str, is_default: bool, subnets: int, igw: str, tags: dict[str, str]) -> Row:
+    return {
+        "vpc_id": vpc_id,
+        "cidr_blocks": [cidr],
+        "is_default": is_default,
+        "state": "available",
+        "subnet_count": subnets,
+        "internet_gateway_id": igw,
+        "tags": tags,
+    }
+
+
+def vpcs(session: boto3.Session, account: str, region: str, index: int) -> list[Row]:
+    """The default VPC AWS (and moto) creates in every account/region, read back with filtered
+    describe calls, and, in every third account/region, a tagged VPC with one subnet and an
+    attached internet gateway."""
+    ec2 = client(session, "ec2", region)
+    rows = []
+    for vpc in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]:
+        vpc_filter = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
+        subnets = ec2.describe_subnets(Filters=vpc_filter)["Subnets"]
+        igws = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])
+        igw = ";".join(sorted(g["InternetGatewayId"] for g in igws["InternetGateways"]))
+        rows.append(_vpc_row(vpc["VpcId"], vpc["CidrBlock"], True, len(subnets), igw, {}))
+    if index % 3:
+        return rows
+    cidr = f"10.{index % 256}.0.0/16"
+    tagged = {"Name": f"app-{index}", "owner": account}
+    vpc_id = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=[{"ResourceType": "vpc", "Tags": _tag_list(tagged)}])[
+        "Vpc"
+    ]["VpcId"]
+    ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.{index % 256}.1.0/24", AvailabilityZone=f"{region}a")
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
+    rows.append(_vpc_row(vpc_id, cidr, False, 1, igw, tagged))
+    return rows
+
+
+def accounts(session: boto3.Session, world: World) -> list[Row]:
+    """Nothing to create: the organization is the world. One row per account as the world defines
+    it (name, ``<name>@example.com``, OU path under ``Root``, tags, suspended or not); the
+    management account's name and email are Organizations' own."""
+    specs = {spec.name: spec for spec in world.specs}
+    org = client(session, "organizations", "us-east-1").describe_organization()["Organization"]
+    rows = []
+    for name, account_id in world.accounts.items():
+        spec = specs.get(name)
+        if spec is None:  # the management account
+            listed = client(session, "organizations", "us-east-1").describe_account(AccountId=account_id)["Account"]
+            rows.append(
+                {
+                    "id": account_id,
+                    "name": listed["Name"],
+                    "email": org["MasterAccountEmail"],
+                    "status": "ACTIVE",
+                    "ou_path": "Root",
+                    "tags": {},
+                }
+            )
+            continue
+        rows.append(
+            {
+                "id": account_id,
+                "name": name,
+                "email": f"{name}@example.com",
+                "status": "SUSPENDED" if spec.suspended else "ACTIVE",
+                "ou_path": "/".join(["Root", *([spec.ou] if spec.ou else [])]),
+                "tags": dict(spec.tags),
+            }
+        )
+    return rows
+
+
+# Params for operations that require some (the demo and the e2e tests run every operation). The
+# tagging operations are limited to the resource types their seeders create, so each one's rows
+# are exactly its seeder's whatever other seeders create.
 EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
-    "tags": {"RequiredTags": ["owner"]},
-    "tag-remediation": {"RequiredTags": {"owner": "unassigned"}},
+    "tags": {"RequiredTags": ["owner"], "ResourceTypes": ["ec2:security-group"]},
+    "tag-remediation": {"RequiredTags": {"owner": "unassigned"}, "ResourceTypes": ["ec2:snapshot"]},
 }
 
 SEEDERS: dict[str, Seeder] = {
@@ -278,6 +513,18 @@ SEEDERS: dict[str, Seeder] = {
     "sg-open-ingress-remediation": sg_open_ingress_remediation,
     "public-endpoints": public_endpoints,
     "cloudfront-distributions": cloudfront_distributions,
+    "inspector-activation": inspector_activation,
+    "lambda-functions": lambda_functions,
+    "tags": tags,
+    "tag-remediation": tag_remediation,
+    "vpcs": vpcs,
+}
+
+OrganizationSeeder = Callable[[boto3.Session, World], list[Row]]
+# Operations of scope ``organization`` (one target: the management account in the operation's home
+# region): ``(management session, world) -> rows``, called once.
+ORGANIZATION_SEEDERS: dict[str, OrganizationSeeder] = {
+    "accounts": accounts,
 }
 
 
@@ -307,4 +554,19 @@ def seed_world(
                     cells = [account_id, name, region, *store.format_row(columns, row)]
                     expected[op_name].append(dict(zip((*TARGET_COLUMNS, *columns), cells, strict=True)))
             index += 1
+    management = world.management_account_id
+    for op_name in (n for n in names if n in ORGANIZATION_SEEDERS):
+        operation = operations.get(op_name)
+        rows = ORGANIZATION_SEEDERS[op_name](session, world)
+        target = [management, org_names[management], operation.home_region]
+        expected[op_name] = [
+            dict(
+                zip(
+                    (*TARGET_COLUMNS, *operation.columns),
+                    [*target, *store.format_row(operation.columns, row)],
+                    strict=True,
+                )
+            )
+            for row in rows
+        ]
     return expected
