@@ -63,12 +63,14 @@ class Counters:
     s3_gets: int = 0
     dynamodb_writes: int = 0
     map_runs: list[Any] = field(default_factory=list)  # event managers of the Map Runs
+    recording: bool = False  # Map Runs are kept only during a bench run (other tests share the process)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def reset(self) -> None:
+    def reset(self, recording: bool = True) -> None:
         with self.lock:
             self.s3_puts = self.s3_gets = self.dynamodb_writes = 0
             self.map_runs = []
+            self.recording = recording
 
     def count(self, request: Any) -> None:
         url, method = str(request.url), str(request.method).upper()
@@ -112,7 +114,8 @@ def install_counters() -> Counters:
 
     def keeping(self: Any, env: Any, eval_input: Any) -> None:
         with COUNTERS.lock:
-            COUNTERS.map_runs.append(env.event_manager)
+            if COUNTERS.recording:
+                COUNTERS.map_runs.append(env.event_manager)
         return map_run(self, env, eval_input)
 
     dic.DistributedIterationComponent._map_run = keeping  # type: ignore[method-assign]
@@ -180,6 +183,7 @@ class Bench:
         arn = self.start(design, self.input_for(targets))
         ex = emu.wait(arn, timeout)
         figures = self.figures(design, ex, targets)
+        COUNTERS.reset(recording=False)
         if ex.status != "SUCCEEDED":  # moto enforces some quotas (States.DataLimitExceeded): a measured breach
             figures = replace(figures, failure=f"{ex.status} {ex.error}")
         return ex, figures
