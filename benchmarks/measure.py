@@ -289,15 +289,24 @@ def _with(settings: OperationSettings, **changes: Any) -> OperationSettings:
 
 @contextlib.contextmanager
 def bench_world(sizes: Sequence[int], settings: OperationSettings | None = None) -> Iterator[Bench]:
-    """The emulator with the bench operation deployed and an organization of ``max(sizes)`` targets."""
+    """The emulator with the bench operation deployed and an organization of ``max(sizes)`` targets.
+
+    ``bench-echo`` is in the operation registry only inside this block: tests share the process,
+    and the registry is what Terraform's example and the catalog are checked against.
+    """
+    added = BENCH_OPERATION not in operations.REGISTRY
     register_bench_operation()
-    settings = settings or OperationSettings(regions=REGIONS, batch_size=BATCH_SIZE)
-    groups = group_sizes(sizes, len(settings.regions))
-    with Emulator.in_process(operations=[BENCH_OPERATION], settings=StackSettings(defaults=settings)) as emu:
-        install_counters()
-        specs = [AccountSpec(f"bench-{k}-{i:05d}", ou=f"Bench{k}") for k, n in enumerate(groups) for i in range(n)]
-        started = time.monotonic()
-        world = emu.build_organization(specs)
-        ous = [world.ous[f"Bench{k}"] for k in range(len(groups))]
-        print(f"# organization: {len(specs)} accounts in {time.monotonic() - started:.0f} s", flush=True)
-        yield Bench(emu=emu, machines=deploy_designs(emu, settings), ous=ous, sizes=sorted(sizes))
+    try:
+        settings = settings or OperationSettings(regions=REGIONS, batch_size=BATCH_SIZE)
+        groups = group_sizes(sizes, len(settings.regions))
+        with Emulator.in_process(operations=[BENCH_OPERATION], settings=StackSettings(defaults=settings)) as emu:
+            install_counters()
+            specs = [AccountSpec(f"bench-{k}-{i:05d}", ou=f"Bench{k}") for k, n in enumerate(groups) for i in range(n)]
+            started = time.monotonic()
+            world = emu.build_organization(specs)
+            ous = [world.ous[f"Bench{k}"] for k in range(len(groups))]
+            print(f"# organization: {len(specs)} accounts in {time.monotonic() - started:.0f} s", flush=True)
+            yield Bench(emu=emu, machines=deploy_designs(emu, settings), ous=ous, sizes=sorted(sizes))
+    finally:
+        if added:
+            operations.REGISTRY.pop(BENCH_OPERATION, None)
