@@ -52,9 +52,12 @@ def run_target(
         for row in operation.run(member_session, target, common.get("Params") or {}, bool(common.get("DryRun", True)))
     ]
     assert len(prefix) == len(TARGET_COLUMNS)  # noqa: S101 - the report's first columns
-    store.put_rows(
-        client(base, "s3"), settings.data_bucket, store.rows_key(execution, target), store.encode_rows(lines)
-    )
+    # A target without rows writes nothing: the report reads only targets whose status counts rows,
+    # so an object left by an earlier attempt of this target is never read either.
+    if lines:
+        store.put_rows(
+            client(base, "s3"), settings.data_bucket, store.rows_key(execution, target), store.encode_rows(lines)
+        )
     return status(target, store.SUCCEEDED, rows=len(lines))
 
 
