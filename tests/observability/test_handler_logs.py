@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 import pytest
 
 from orgops import observability
@@ -59,9 +60,19 @@ def test_a_succeeded_target_logs_one_line_with_every_key(world: World, output: A
 def test_a_failed_target_logs_a_warning_with_every_key_and_the_error(
     world: World, output: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a worker whose data bucket does not exist: storing the rows fails
-    monkeypatch.setenv("ORGOPS_DATA_BUCKET", "no-such-bucket")
+    # Given a target with a row to store, and a worker whose data bucket does not exist
     account = world.member_ids[1]
+    creds = world.session.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/operation-readonly", RoleSessionName="seed"
+    )["Credentials"]
+    member = boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name="us-east-1",
+    )
+    member.client("ec2").create_volume(Size=1, AvailabilityZone="us-east-1a")
+    monkeypatch.setenv("ORGOPS_DATA_BUCKET", "no-such-bucket")
 
     # When the worker runs the target
     result = worker.handler(worker_event(account, "us-east-1"), lambda_context)
