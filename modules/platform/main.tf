@@ -100,31 +100,15 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
+  # EventBridge (failed executions) and CloudWatch alarms publish to the encrypted topic.
   statement {
-    sid       = "EventBridgePublishesToEncryptedTopic"
+    sid       = "ServicesPublishToEncryptedTopic"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
 
     principals {
       type        = "Service"
-      identifiers = ["events.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchAlarmsPublishToEncryptedTopic"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
+      identifiers = ["events.amazonaws.com", "cloudwatch.amazonaws.com"]
     }
 
     condition {
