@@ -14,22 +14,34 @@ from orgops.sessions import new_session
 REGION = "us-east-1"
 
 
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_CONFIG_FILE": "/dev/null",
+    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+}
+
+
+def fake_aws_environment(mp: pytest.MonkeyPatch) -> None:
+    """Fake credentials, a default region, no shared config files, no profile or endpoint.
+
+    For module-scoped worlds too, which cannot use the function-scoped ``monkeypatch``:
+    ``with pytest.MonkeyPatch.context() as mp: fake_aws_environment(mp)``.
+    """
+    for name, value in FAKE_AWS_ENV.items():
+        mp.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        mp.delenv(name, raising=False)
+
+
 @pytest.fixture(autouse=True)
 def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test can reach AWS: fake credentials, a default region, no shared config files."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SECURITY_TOKEN": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
+    """No test can reach AWS."""
+    fake_aws_environment(monkeypatch)
 
 
 @pytest.fixture

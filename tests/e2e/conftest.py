@@ -11,6 +11,7 @@ import pytest
 
 from orgops.emulator import AccountSpec, Emulator, World, seed
 from orgops.emulator.server import quiet_moto
+from tests.conftest import fake_aws_environment
 
 REGIONS = ["eu-west-1", "us-east-1"]
 ACCOUNTS = (
@@ -35,16 +36,7 @@ class Emulated:
 def emulated() -> Iterator[Emulated]:
     quiet_moto()
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-        }.items():
-            mp.setenv(name, value)
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
+        fake_aws_environment(mp)
         with Emulator.in_process() as emu:
             world = emu.build_organization(ACCOUNTS)
             expected = seed.seed_world(emu.session(), world, REGIONS)

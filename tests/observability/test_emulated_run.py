@@ -22,6 +22,7 @@ from orgops.emulator import AccountSpec, Emulator
 from orgops.emulator.lambdas import FANOUT_HANDLER, REPORT_HANDLER, WORKER_HANDLER
 from orgops.emulator.server import quiet_moto
 from orgops.handlers import worker
+from tests.conftest import fake_aws_environment
 from tests.observability.conftest import emf_documents, log_lines
 
 pytestmark = pytest.mark.e2e
@@ -54,16 +55,7 @@ def run() -> Iterator[Run]:
     quiet_moto()
     stream = io.StringIO()
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-        }.items():
-            mp.setenv(name, value)
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
+        fake_aws_environment(mp)
         real_run_target = worker.run_target
 
         def run_target(event: Any, settings: Any, member: Any, base: Any) -> dict[str, Any]:

@@ -12,7 +12,6 @@ faults never reach another test's targets.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from orgops.emulator import seed as seeders
 from orgops.emulator.access import trust_policy
 from orgops.emulator.world import member_session
 from orgops.sessions import client
+from tests.conftest import fake_aws_environment
 from tests.reliability.faults import LambdaFaults, ServiceFaults, installed_lambda_faults, installed_service_faults
 
 REGIONS = ("eu-west-1", "us-east-1")
@@ -42,14 +42,6 @@ SPECS = (
     AccountSpec(FORMULA_ACCOUNT, "Workloads"),
 )
 SEEDED = ("alpha", "bravo", "doomed", "optout")
-CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": "/dev/null",
-    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-}
 
 
 @dataclass
@@ -72,10 +64,9 @@ class Reliability:
 
 @pytest.fixture(scope="package")
 def rel() -> Iterator[Reliability]:
-    saved = {k: os.environ.get(k) for k in CREDENTIALS}
-    os.environ.update(CREDENTIALS)
     settings = StackSettings(defaults=OperationSettings(regions=REGIONS))
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        fake_aws_environment(mp)
         with (
             installed_service_faults() as service_faults,
             Emulator.in_process(operations=OPERATIONS, settings=settings) as emu,
@@ -97,12 +88,6 @@ def rel() -> Iterator[Reliability]:
                     )
                     index += 1
             yield Reliability(emu, world, service_faults, lambda_faults, volumes)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from benchmarks.measure import BATCH_SIZE, Bench, bench_world, history
 from orgops import store
 from orgops.emulator.server import quiet_moto
 from orgops.sessions import client
+from tests.conftest import fake_aws_environment
 
 TARGETS = 800  # 200 accounts x 4 regions: 40 children (larger runs belong to `make bench`: test time)
 
@@ -49,16 +50,7 @@ def _run(bench: Bench, design: str) -> Run:
 def scale() -> Iterator[Scale]:
     quiet_moto()
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-        }.items():
-            mp.setenv(name, value)
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
+        fake_aws_environment(mp)
         with bench_world([TARGETS]) as bench:
             distributed = _run(bench, "distributed")
             inline = _run(bench, "inline")
