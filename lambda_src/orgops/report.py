@@ -6,9 +6,12 @@ import csv
 import io
 import json
 import urllib.request
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from orgops import store
 from orgops.operations.base import TARGET_COLUMNS
@@ -21,6 +24,13 @@ PART_SIZE = 8 * 1024 * 1024
 MIN_PART_SIZE = 5 * 1024 * 1024
 # Characters of CSV formatted before they are encoded and buffered for upload.
 TEXT_CHUNK = 256 * 1024
+# Rows objects fetched ahead of the one being read: ~20 ms GETs overlapped 8 at a time bring
+# 100,000 targets from over half an hour to a few minutes, and 8 reading threads plus the upload
+# fit botocore's default pool of 10 connections per client.
+READ_AHEAD = 8
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
 
 
 class S3StreamWriter(io.RawIOBase):
@@ -213,14 +223,46 @@ def post_slack(url: str, summary: dict[str, Any], poster: Poster = post_json) ->
     poster(url, json.dumps({"text": summary_text(summary)}).encode())
 
 
+def prefetched(fetch: Callable[[_In], _Out], items: Iterable[_In], ahead: int) -> Iterator[_Out]:
+    """``fetch(item)`` of every item, in the items' order, computed by up to ``ahead`` threads.
+
+    At most ``ahead`` results are fetched (or being fetched) beyond the one last yielded, so at
+    most ``ahead + 1`` results are held at once. A call that raised raises its exception when its
+    turn comes, after every earlier result was yielded. However the generator stops (exhausted,
+    an exception, or closed early by its consumer), calls not yet started are cancelled and
+    running ones are waited for: no thread outlives it.
+    """
+    if ahead < 1:
+        raise ValueError("ahead must be at least 1")
+    with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="orgops-read-ahead") as pool:
+        pending: deque[Future[_Out]] = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(fetch, item))
+                if len(pending) > ahead:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+        # Leaving the ``with`` block waits for the calls still running.
+
+
 def report_rows(
     s3: Any, bucket: str, execution: store.ExecutionRef, with_rows: Iterable[tuple[str, str]]
 ) -> Iterator[list[str]]:
-    """Every stored row of the targets in ``with_rows``, in that order, one object at a time.
+    """Every stored row of the targets in ``with_rows``, in that order.
 
-    A generator: each target's object is opened only when the previous one is exhausted, and each
-    is read line by line, so the report holds one row (plus the S3 part being uploaded) at a time.
+    A generator: nothing is read before the first row is asked for. The targets' objects are then
+    fetched by ``READ_AHEAD`` threads (``s3``, a botocore client, is thread-safe) at most
+    ``READ_AHEAD`` objects ahead of the one being read, so the GETs' latencies overlap instead of
+    adding up. Memory: up to ``READ_AHEAD + 1`` objects' bodies (each one target's rows, which its
+    worker held in memory too), and rows are parsed and handed out one at a time. An object that
+    cannot be read raises the client's error, as a sequential read would, once the rows of every
+    target before it were yielded. Closing the generator stops the reads and waits for the running
+    ones.
     """
-    for account_id, region in with_rows:
-        key = store.rows_key(execution, Target(account_id, "", region))
-        yield from store.read_rows(s3, bucket, key)
+    keys = (store.rows_key(execution, Target(account_id, "", region)) for account_id, region in with_rows)
+    for body in prefetched(partial(store.fetch_rows, s3, bucket), keys, READ_AHEAD):
+        yield from store.parse_rows(body)

@@ -5,8 +5,8 @@ JSON Lines object at a key derived from the execution and the target, so a retri
 overwrites its own object and a row can never be stored twice. The state machine records each
 target's status (SUCCEEDED / FAILED / SKIPPED, row count, error) in the status table with
 ``dynamodb:putItem``, keyed by execution ARN and ``account#region``; the fanout records the
-targets it skipped there too. The report reads the statuses in key order and streams each
-target's rows, so memory stays bounded whatever the row count.
+targets it skipped there too. The report reads the statuses in key order and streams the
+targets' rows, a few objects ahead, so memory stays bounded whatever the run's row count.
 
 Why S3 for rows rather than one DynamoDB item per row: one PUT per target instead of one write
 per row (a 1,000,000-row run is ~1,000 objects, not 1,000,000 items), no 400 KB item limit,
@@ -15,6 +15,7 @@ and overwrite-on-retry idempotency for free.
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import time
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from numbers import Number
 from typing import Any
+
+from botocore.response import StreamingBody
 
 from orgops.targets import Target
 
@@ -36,7 +39,7 @@ STATUS_HASH_KEY = "execution_id"
 STATUS_RANGE_KEY = "target"
 STATUS_TTL_ATTRIBUTE = "expires_at"
 
-# Rows objects are read in chunks of this size, one line at a time (botocore's default is 1 KiB).
+# Rows objects are split into lines in chunks of this size (botocore's default is 1 KiB).
 READ_CHUNK = 64 * 1024
 
 SUCCEEDED = "SUCCEEDED"
@@ -141,9 +144,14 @@ def put_rows(s3: Any, bucket: str, key: str, body: bytes) -> None:
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson")
 
 
-def read_rows(s3: Any, bucket: str, key: str) -> Iterator[list[str]]:
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    for line in body.iter_lines(chunk_size=READ_CHUNK):
+def fetch_rows(s3: Any, bucket: str, key: str) -> bytes:
+    """A rows object's bytes, read whole (the report fetches several at once, in threads)."""
+    return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def parse_rows(body: bytes) -> Iterator[list[str]]:
+    """The rows of a rows object, one at a time, its lines split as botocore's ``iter_lines`` does."""
+    for line in StreamingBody(io.BytesIO(body), len(body)).iter_lines(chunk_size=READ_CHUNK):
         if line:
             yield json.loads(line)
 

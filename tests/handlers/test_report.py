@@ -370,7 +370,10 @@ def test_the_default_poster_refuses_a_url_that_is_not_https() -> None:
 
 
 class SpyS3:
-    """Forwards to a real (moto) client and records which calls happened, in order."""
+    """Forwards to a real (moto) client and records which calls happened, in order.
+
+    The report reads rows objects in threads: ``get_object`` calls are recorded from them.
+    """
 
     def __init__(self, s3: Any) -> None:
         self._s3 = s3
@@ -382,7 +385,8 @@ class SpyS3:
         def call(**kwargs: Any) -> Any:
             label = name
             if name == "get_object":
-                label += ":" + kwargs["Key"].rsplit("/", 2)[-2]
+                account, region = kwargs["Key"].removesuffix(".jsonl").rsplit("/", 2)[-2:]
+                label += f":{account}/{region}"
             if name == "upload_part":
                 label += f":{kwargs['PartNumber']}"
             self.calls.append(label)
@@ -395,15 +399,17 @@ MIB = 1024 * 1024
 
 
 def test_a_large_report_is_uploaded_in_parts_while_rows_are_still_being_read(session: boto3.Session) -> None:
-    # One target with more than a part (5 MiB, S3's minimum) of rows, then a small one. Had the
-    # report read every row before writing, both get_object calls would precede the first part.
+    # One target with more than a part (5 MiB, S3's minimum) of rows, then READ_AHEAD + 1 small
+    # ones. Objects are fetched at most READ_AHEAD ahead of the one being read: had the report
+    # read every object before writing, every get_object call would precede the first part.
     filler = "x" * 1000
     big = [[f"r-{i:05d}", str(i), filler] for i in range(5_400)]
-    small = [["r-last", "1", ""]]
+    small_regions = [f"region-{i:02d}" for i in range(report.READ_AHEAD + 1)]
     store_target(session, PROD_A, "prod-a", "eu-west-1", big)
-    store_target(session, PROD_B, "prod-b", "eu-west-1", small)
+    for region in small_regions:
+        store_target(session, PROD_B, "prod-b", region, [[f"r-{region}", "1", ""]])
     s3 = SpyS3(session.client("s3", region_name="us-east-1"))
-    with_rows = [(PROD_A, "eu-west-1"), (PROD_B, "eu-west-1")]
+    with_rows = [(PROD_A, "eu-west-1"), *((PROD_B, region) for region in small_regions)]
 
     count = report.write_csv(
         s3,
@@ -414,22 +420,21 @@ def test_a_large_report_is_uploaded_in_parts_while_rows_are_still_being_read(ses
         part_size=5 * MIB,
     )
 
-    assert count == 5_401
-    assert s3.calls == [
-        "get_object:" + PROD_A,
-        "create_multipart_upload",
-        "upload_part:1",
-        "get_object:" + PROD_B,
-        "upload_part:2",
-        "complete_multipart_upload",
-    ]
+    assert count == 5_400 + len(small_regions)
+    uploads = [c for c in s3.calls if not c.startswith("get_object:")]
+    assert uploads == ["create_multipart_upload", "upload_part:1", "upload_part:2", "complete_multipart_upload"]
+    gets = [c for c in s3.calls if c.startswith("get_object:")]
+    assert sorted(gets) == sorted(f"get_object:{a}/{r}" for a, r in with_rows)
+    assert s3.calls.index(f"get_object:{PROD_A}/eu-west-1") < s3.calls.index("create_multipart_upload")
+    # The last target is beyond the read-ahead window of the first: not requested before part 1.
+    assert s3.calls.index("upload_part:1") < s3.calls.index(f"get_object:{PROD_B}/{small_regions[-1]}")
     expected = "account_id,account_name,region,resource_id,size,tags\n"
     expected += "".join(f"{PROD_A},prod-a,eu-west-1,r-{i:05d},{i},{filler}\n" for i in range(5_400))
-    expected += f"{PROD_B},prod-b,eu-west-1,r-last,1,\n"
+    expected += "".join(f"{PROD_B},prod-b,{region},r-{region},1,\n" for region in small_regions)
     assert read_object(session, REPORT_KEY) == expected.encode()
 
 
-def test_report_rows_opens_one_object_at_a_time(session: boto3.Session) -> None:
+def test_report_rows_reads_nothing_until_the_first_row_is_asked_for(session: boto3.Session) -> None:
     store_target(session, PROD_A, "prod-a", "eu-west-1", [["r-1", "1", ""], ["r-2", "2", ""]])
     store_target(session, PROD_B, "prod-b", "eu-west-1", [["r-3", "3", ""]])
     s3 = SpyS3(session.client("s3", region_name="us-east-1"))
@@ -438,11 +443,8 @@ def test_report_rows_opens_one_object_at_a_time(session: boto3.Session) -> None:
 
     assert isinstance(rows, Iterator)
     assert s3.calls == []
-    assert next(rows)[3] == "r-1"
-    assert next(rows)[3] == "r-2"
-    assert s3.calls == ["get_object:" + PROD_A]
-    assert next(rows)[3] == "r-3"
-    assert s3.calls == ["get_object:" + PROD_A, "get_object:" + PROD_B]
+    assert [r[3] for r in rows] == ["r-1", "r-2", "r-3"]
+    assert sorted(s3.calls) == [f"get_object:{PROD_A}/eu-west-1", f"get_object:{PROD_B}/eu-west-1"]
 
 
 def test_a_failure_while_streaming_aborts_the_upload_and_leaves_no_object(session: boto3.Session) -> None:

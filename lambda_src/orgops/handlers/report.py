@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from contextlib import closing
 from typing import Any
 
 import boto3
@@ -35,13 +36,9 @@ def build_report(
     bucket = settings.data_bucket
 
     counts = report.tally(store.iter_statuses(ddb, settings.status_table, execution.arn))
-    rows = report.write_csv(
-        s3,
-        bucket,
-        keys["report"],
-        operation.report_columns,
-        report.report_rows(s3, bucket, execution, counts.with_rows),
-    )
+    # Closed as soon as the upload ends: a failed upload stops the reads at once.
+    with closing(report.report_rows(s3, bucket, execution, counts.with_rows)) as target_rows:
+        rows = report.write_csv(s3, bucket, keys["report"], operation.report_columns, target_rows)
     errors_uri = None
     if counts.failures:
         report.write_csv(s3, bucket, keys["errors"], report.ERROR_COLUMNS, counts.failures)
