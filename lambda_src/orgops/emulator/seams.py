@@ -149,6 +149,12 @@ SEAMS = (
         " aws_account_id=None)",
         "cached per session while an emulator is active (speed)",
     ),
+    Seam(
+        "moto.core.base_backend:BackendDict._create_account_specific_backend",
+        "(self, account_id)",
+        "returns at once for a known account (speed)",
+    ),
+    Seam("moto.iam.models:get_account_id_from", "(access_key)", "indexed by access key (speed)"),
     Seam("moto.core.responses:method_names_from_class", "(clazz)", "memoised per class (speed)"),
     Seam("moto.core.utils:get_service_model", "(service_name)", "made single-flight (speed)"),
     Seam("moto.core.utils:get_pagination_model", "(service_name)", "made single-flight (speed)"),

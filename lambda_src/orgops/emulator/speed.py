@@ -20,6 +20,20 @@ each time: ~5 ms). So:
 - moto caches each service's model and request router (``functools.cache``) but without a lock:
   the first Map of 40 workers built the same router 40 times at once (~1 s of CPU each, the
   demo's slowest minute); those lookups are made single-flight;
+- the interpreter deep-copies each state's input, its result and the Map's whole input for every
+  iteration with ``copy.deepcopy`` (a third of the CPU of a 200-target inline Map, growing with the
+  square of the target count): its modules get a ``copy`` whose ``deepcopy`` copies JSON values
+  (dicts, lists, scalars) directly and hands anything else to ``copy.deepcopy``;
+- moto finds the account of every request's access key by scanning every account's IAM backend
+  (``get_account_id_from``: O(accounts) per request, creating backends on the way): an index from
+  key to account answers repeated keys, checked against the backend on every hit;
+- every ``backends[account_id]`` lookup (several per request) lists the dict's keys and compares
+  the dict with every registered service (``_create_account_specific_backend``: a tenth of the
+  CPU): an account already there returns at once (moto registers a dict when it adds its first
+  account, and its reset clears both together);
+- moto's request router rebuilds every service's URL table on every request (``BaseBackend.urls``,
+  and S3 reloads its ``urls`` module each time to do it): while an emulator is active the table
+  is kept per backend class and the environment variables that change it;
 - while an emulator is active, a boto3 session that uses orgops's loader hands out one client
   per (service, region, endpoint, config) instead of building a new one on every
   ``session.client()`` (~30 ms each): the handlers build clients per call, and in the emulator
@@ -32,9 +46,12 @@ Installed by ``seams.install``; each patch is guarded there.
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
+import os
 import threading
+import types
 from typing import Any
 
 # The ASL interpreter's modules that imported ``boto_client_for`` by name.
@@ -53,6 +70,21 @@ BOTO_CLIENT_IMPORTERS = (
     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns",
     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
 )
+# The ASL interpreter's modules that ``import copy`` to deep-copy JSON state data.
+JSON_COPY_IMPORTERS = (
+    "moto.stepfunctions.parser.asl.component.common.path.result_path",
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+    "moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.json_manipulation.json_merge",
+    "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.mock_eval_utils",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service",
+    "moto.stepfunctions.parser.asl.eval.environment",
+    "moto.stepfunctions.parser.asl.eval.event.event_manager",
+    "moto.stepfunctions.parser.asl.eval.states",
+)
 JSONPATH_IMPORTERS = (
     "moto.stepfunctions.parser.asl.utils.json_path",
     "moto.stepfunctions.parser.asl.component.common.path.result_path",
@@ -69,16 +101,108 @@ def cached_boto_client_for(original: Any) -> Any:
         from moto.settings import moto_server_port
 
         key = (region, service, bool(botocore_stubber.enabled), moto_server_port())
-        with lock:
-            found = cache.get(key)
+        found = cache.get(key)
         if found is None:
-            found = original(region=region, service=service, state_credentials=state_credentials)
-            with lock:
-                found = cache.setdefault(key, found)
+            with lock:  # single flight: the first Map wave asks for the same client 40 times at once
+                found = cache.get(key)
+                if found is None:
+                    found = cache[key] = original(region=region, service=service, state_credentials=state_credentials)
         return found
 
     boto_client_for.orgops_wrapped = original  # type: ignore[attr-defined]
     return boto_client_for
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def json_deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """``copy.deepcopy`` for JSON values, ~10x faster: dicts and lists are rebuilt, scalars shared
+    (immutable); any other type, and everything inside it, goes to ``copy.deepcopy``. Unlike
+    ``copy.deepcopy``, an object referenced twice inside a JSON value is copied twice: state data
+    is a tree, and the interpreter treats it as values."""
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return value
+    if kind is dict:
+        return {k: json_deepcopy(v) for k, v in value.items()}
+    if kind is list:
+        return [json_deepcopy(v) for v in value]
+    return copy.deepcopy(value, memo)
+
+
+# What the interpreter's modules see as ``copy``: the module's functions, with the fast deepcopy.
+JSON_COPY = types.SimpleNamespace(**{**vars(copy), "deepcopy": json_deepcopy})
+
+
+def install_json_copy() -> None:
+    for name in JSON_COPY_IMPORTERS:
+        module = importlib.import_module(name)
+        if module.copy is not copy:  # type: ignore[attr-defined]
+            raise RuntimeError(f"{name}.copy is not the copy module: update orgops.emulator.speed")
+        module.copy = JSON_COPY  # type: ignore[attr-defined]
+
+
+def indexed_account_lookup(original: Any, backends: Any, partitions: tuple[str, ...]) -> Any:
+    """``get_account_id_from(access_key)`` answered from an index of the keys found before.
+
+    A hit is checked against the account's IAM backend (a deleted key falls back to the scan), and
+    a key found nowhere is not remembered (it may be created later): answers are the original's."""
+    index: dict[str, tuple[str, str]] = {}
+
+    @functools.wraps(original)
+    def get_account_id_from(access_key: str) -> str:
+        hit = index.get(access_key)
+        if hit is not None:
+            account_id, partition = hit
+            if access_key in backends[account_id][partition].access_keys:
+                return account_id
+            index.pop(access_key, None)
+        account_id = str(original(access_key))
+        for partition in partitions if account_id in backends else ():
+            if access_key in backends[account_id][partition].access_keys:
+                index[access_key] = (account_id, partition)
+                break
+        return account_id
+
+    get_account_id_from.orgops_wrapped = original  # type: ignore[attr-defined]
+    return get_account_id_from
+
+
+def known_account_first(original: Any) -> Any:
+    @functools.wraps(original)
+    def _create_account_specific_backend(self: Any, account_id: str) -> None:
+        if dict.__contains__(self, account_id):
+            return
+        original(self, account_id)
+
+    _create_account_specific_backend.orgops_wrapped = original  # type: ignore[attr-defined]
+    return _create_account_specific_backend
+
+
+# Environment variables that change moto's URL tables (S3 custom endpoints, ISO regions).
+URL_ENV = ("MOTO_S3_CUSTOM_ENDPOINTS", "MOTO_ENABLE_ISO_REGIONS")
+
+
+def cached_urls(original: property) -> property:
+    cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+    lock = threading.Lock()
+    build: Any = original.fget
+
+    def urls(self: Any) -> dict[str, Any]:
+        from orgops.emulator import lambdas
+
+        if lambdas.active() is None:  # no emulator: moto as it is
+            return build(self)  # type: ignore[no-any-return]
+        key = (type(self), *(os.environ.get(name, "") for name in URL_ENV))
+        found = cache.get(key)
+        if found is None:
+            with lock:
+                found = cache.setdefault(key, build(self))
+        return found
+
+    urls.orgops_wrapped = original  # type: ignore[attr-defined]
+    return property(urls, doc=original.__doc__)
 
 
 def memoised_parse(original: Any) -> Any:
@@ -295,6 +419,18 @@ def install() -> None:
         if hasattr(module, "boto_client_for"):
             module.boto_client_for = fast
     install_single_flight()
+    install_json_copy()
+    base_backend = importlib.import_module("moto.core.base_backend")
+    backend_dict = base_backend.BackendDict
+    base = base_backend.BaseBackend
+    if not isinstance(base.__dict__.get("urls"), property):
+        raise RuntimeError(
+            "moto.core.base_backend.BaseBackend.urls is no longer a property: update orgops.emulator.speed"
+        )
+    base.urls = cached_urls(base.__dict__["urls"])  # type: ignore[assignment]
+    backend_dict._create_account_specific_backend = known_account_first(backend_dict._create_account_specific_backend)
+    iam = importlib.import_module("moto.iam.models")
+    iam.get_account_id_from = indexed_account_lookup(iam.get_account_id_from, iam.iam_backends, iam.PARTITION_NAMES)
     responses = importlib.import_module("moto.core.responses")
     responses.method_names_from_class = memoised_method_names(responses.method_names_from_class)
     for name in JSONPATH_IMPORTERS:
