@@ -154,6 +154,12 @@ SEAMS = (
         "(self, account_id)",
         "returns at once for a known account (speed)",
     ),
+    Seam("moto.core.serialize:AttributePicker.__call__", "(self, context)", "memoised for plain dicts (speed)"),
+    Seam(
+        "moto.stepfunctions.parser.asl.parse.asl_parser:AmazonStateLanguageParser.parse",
+        "(definition)",
+        "parse tree memoised per definition (speed)",
+    ),
     Seam("moto.iam.models:get_account_id_from", "(access_key)", "indexed by access key (speed)"),
     Seam("moto.core.responses:method_names_from_class", "(clazz)", "memoised per class (speed)"),
     Seam("moto.core.utils:get_service_model", "(service_name)", "made single-flight (speed)"),

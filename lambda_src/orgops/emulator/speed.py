@@ -34,6 +34,13 @@ each time: ~5 ms). So:
 - moto's request router rebuilds every service's URL table on every request (``BaseBackend.urls``,
   and S3 reloads its ``urls`` module each time to do it): while an emulator is active the table
   is kept per backend class and the environment variables that change it;
+- moto's response serialiser finds each member of each value through a chain of six alias
+  providers (``AttributePicker``): for a DynamoDB Query of 200 items, ~2,000 AttributeValues x 10
+  members, most of the report Lambda's CPU in the emulator. For plain dicts the candidate keys
+  depend only on the picker, the shape, its parent and the key: they are memoised on those;
+- moto parses a state machine's definition with ANTLR on every execution (~0.1 s): the parse tree
+  is kept per definition text (an LRU) and the evaluation components are built anew from it each
+  time, as moto does, so no execution shares state with another;
 - while an emulator is active, a boto3 session that uses orgops's loader hands out one client
   per (service, region, endpoint, config) instead of building a new one on every
   ``session.client()`` (~30 ms each): the handlers build clients per call, and in the emulator
@@ -203,6 +210,63 @@ def cached_urls(original: property) -> property:
 
     urls.orgops_wrapped = original  # type: ignore[attr-defined]
     return property(urls, doc=original.__doc__)
+
+
+def memoised_dict_keys(original: Any, get_value: Any, missing: Any, size: int = 4096) -> Any:
+    """``AttributePicker.__call__``: for a plain ``dict`` (no ``Meta``, class name ``dict``), the
+    candidate keys the alias providers yield are a function of the picker, shape, parent and key."""
+    from collections import OrderedDict
+
+    cache: OrderedDict[tuple[Any, ...], tuple[Any, Any, tuple[str, ...]]] = OrderedDict()
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def __call__(self: Any, context: Any) -> Any:
+        obj = context.obj
+        if type(obj) is not dict:
+            return original(self, context)
+        shape = context.shape
+        parent = getattr(shape, "parent", None)
+        key = (type(self), id(self.alias_providers), id(shape), id(parent), context.key)
+        with lock:
+            hit = cache.get(key)
+        if hit is not None and hit[0] is shape and hit[1] is parent:
+            keys = hit[2]
+        else:
+            keys = tuple(self.get_possible_keys(context))
+            with lock:
+                cache[key] = (shape, parent, keys)  # keeps both alive: their ids stay theirs
+                while len(cache) > size:
+                    cache.popitem(last=False)
+        value = None
+        for possible_key in keys:
+            found = get_value(obj, possible_key, missing)
+            if found is not missing:
+                value = found
+                break
+        if self.response_transformers:
+            key_path = f"{context.key_path}.{context.key}"
+            for transform_path, transform in self.response_transformers.items():
+                if key_path.endswith(transform_path):
+                    return transform(value)
+        return value
+
+    __call__.orgops_wrapped = original  # type: ignore[attr-defined]
+    return __call__
+
+
+def memoised_asl_tree(original: Any, preprocessor: Any, size: int = 64) -> Any:
+    """``AmazonStateLanguageParser.parse``: the ANTLR tree kept per definition, the components
+    (which executions evaluate) built anew by moto's ``Preprocessor`` on every call."""
+    trees = functools.lru_cache(maxsize=size)(lambda definition: original(definition)[1])
+
+    @functools.wraps(original)
+    def parse(definition: str) -> tuple[Any, Any]:
+        tree = trees(definition)
+        return preprocessor().visit(tree), tree
+
+    parse.orgops_wrapped = original  # type: ignore[attr-defined]
+    return parse
 
 
 def memoised_parse(original: Any) -> Any:
@@ -428,6 +492,12 @@ def install() -> None:
             "moto.core.base_backend.BaseBackend.urls is no longer a property: update orgops.emulator.speed"
         )
     base.urls = cached_urls(base.__dict__["urls"])  # type: ignore[assignment]
+    serialize = importlib.import_module("moto.core.serialize")
+    picker = serialize.AttributePicker
+    picker.__call__ = memoised_dict_keys(picker.__call__, serialize.get_value, serialize.MISSING)
+    asl_parser = importlib.import_module("moto.stepfunctions.parser.asl.parse.asl_parser")
+    parser_cls = asl_parser.AmazonStateLanguageParser
+    parser_cls.parse = staticmethod(memoised_asl_tree(parser_cls.parse, asl_parser.Preprocessor))
     backend_dict._create_account_specific_backend = known_account_first(backend_dict._create_account_specific_backend)
     iam = importlib.import_module("moto.iam.models")
     iam.get_account_id_from = indexed_account_lookup(iam.get_account_id_from, iam.iam_backends, iam.PARTITION_NAMES)
