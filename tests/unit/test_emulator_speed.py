@@ -168,3 +168,69 @@ def test_concurrent_first_requests_for_a_client_build_it_once() -> None:
 
     assert built == ["dynamodb"]
     assert len(found) == 16 and len({id(c) for c in found}) == 1
+
+
+# -- memoised_dict_keys --------------------------------------------------------------------------------
+def test_serialiser_picks_the_same_values_from_dicts_as_moto_s_picker_and_asks_the_aliases_once() -> None:
+    from botocore.model import StructureShape
+    from moto.core import serialize
+    from moto.core.utils import MISSING, get_value
+
+    original = serialize.AttributePicker.__dict__["__call__"]
+    original = getattr(original, "orgops_wrapped", original)
+    shape = StructureShape("Item", {"type": "structure", "members": {"S": {"shape": "S"}, "N": {"shape": "N"}}})
+    asked: list[str] = []
+
+    class CountingPicker(serialize.XFormedAttributePicker):
+        def get_possible_keys(self, context: Any) -> Any:
+            asked.append(context.key)
+            return super().get_possible_keys(context)
+
+    picker = CountingPicker()
+    fast = speed.memoised_dict_keys(original, get_value, MISSING)
+
+    def context(obj: Any, key: str) -> Any:
+        return serialize.AttributePickerContext(
+            obj=obj, key=key, shape=shape, operation_model=None, service_model=None, key_path=""
+        )
+
+    values = [{"S": "a"}, {"N": "1"}, {"s": "snake"}, {}, {"S": None}]
+    for obj in values:
+        for key in ("S", "N"):
+            assert fast(picker, context(obj, key)) == original(picker, context(obj, key)), (obj, key)
+    # Each (shape, key) asked its aliases once through the memo (the original asks every time).
+    assert asked.count("S") == 1 + len(values) and asked.count("N") == 1 + len(values)
+
+    class NotADict:
+        S = "attribute"
+
+    assert fast(picker, context(NotADict(), "S")) == "attribute"
+    assert asked.count("S") == 2 + len(values)  # other objects go to the original
+
+
+# -- memoised_asl_tree ----------------------------------------------------------------------------------
+def test_a_definition_is_parsed_once_and_each_execution_gets_its_own_components() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    original = getattr(AmazonStateLanguageParser.parse, "orgops_wrapped", AmazonStateLanguageParser.parse)
+    parses: list[str] = []
+
+    def counting(definition: str) -> Any:
+        parses.append(definition)
+        return original(definition)
+
+    parse = speed.memoised_asl_tree(counting, Preprocessor)
+    definition = '{"StartAt": "Done", "States": {"Done": {"Type": "Pass", "Result": {"n": 1}, "End": true}}}'
+
+    first, tree = parse(definition)
+    second, same_tree = parse(definition)
+
+    assert parses == [definition]
+    assert same_tree is tree
+    assert first is not second and type(first) is type(second)
+    with pytest.raises(ASLParserException):
+        parse('{"StartAt": "Missing", "States": {}')
+    with pytest.raises(ASLParserException):
+        parse('{"StartAt": "Missing", "States": {}')
+    assert len(parses) == 3  # errors are not remembered
