@@ -82,18 +82,34 @@ def test_account_lookup_answers_as_the_original_and_scans_once_per_key() -> None
                 return account_id
         return "123456789012"
 
-    lookup = speed.indexed_account_lookup(original, backends, ("aws", "aws-cn"))
+    keys = speed.KeyGeneration()
+    lookup = speed.indexed_account_lookup(original, backends, ("aws", "aws-cn"), keys)
 
     assert [lookup("AKIA1") for _ in range(3)] == ["111111111111"] * 3
     assert scans == ["AKIA1"]
-    # An unknown key is not remembered: once created, it is found.
-    assert lookup("AKIA2") == "123456789012"
-    backends["111111111111"]["aws"].access_keys["AKIA2"] = None
-    assert lookup("AKIA2") == "111111111111"
+    # A key found nowhere keeps the original's answer until IAM creates a key; then it is found.
+    assert [lookup("testing") for _ in range(3)] == ["123456789012"] * 3
+    assert scans == ["AKIA1", "testing"]
+    backends["111111111111"]["aws"].access_keys["testing"] = None
+    keys.bump()
+    assert lookup("testing") == "111111111111"
     # A deleted key is not answered from the index.
     del backends["111111111111"]["aws"].access_keys["AKIA1"]
     assert lookup("AKIA1") == "123456789012"
-    assert scans == ["AKIA1", "AKIA2", "AKIA2", "AKIA1"]
+    assert scans == ["AKIA1", "testing", "testing", "AKIA1"]
+
+
+def test_iam_counts_every_access_key_it_creates() -> None:
+    from moto.iam.models import IAMBackend
+
+    seams.uninstall(seams.install())
+    before = speed.KEYS.value
+    iam = IAMBackend("aws", account_id="111111111111")
+    iam.create_user(region_name="us-east-1", user_name="someone", path="/", tags=None)
+    iam.create_access_key("someone")
+    iam.create_temp_access_key()
+
+    assert speed.KEYS.value == before + 2
 
 
 # -- known_account_first ---------------------------------------------------------------------------

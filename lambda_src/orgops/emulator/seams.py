@@ -154,6 +154,12 @@ SEAMS = (
         "(self, account_id)",
         "returns at once for a known account (speed)",
     ),
+    Seam(
+        "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor"
+        ".inline_item_processor_worker:InlineItemProcessorWorker._eval_input",
+        "(self, env_frame)",
+        "wrapped to drop the Map input from the iteration's stack (speed)",
+    ),
     Seam("moto.core.serialize:AttributePicker.__call__", "(self, context)", "memoised for plain dicts (speed)"),
     Seam(
         "moto.stepfunctions.parser.asl.parse.asl_parser:AmazonStateLanguageParser.parse",
@@ -161,6 +167,16 @@ SEAMS = (
         "parse tree memoised per definition (speed)",
     ),
     Seam("moto.iam.models:get_account_id_from", "(access_key)", "indexed by access key (speed)"),
+    Seam(
+        "moto.iam.models:IAMBackend.create_access_key",
+        "(self, user_name, prefix='AKIA', status='Active')",
+        "counted: a new key may answer a lookup that found nothing (speed)",
+    ),
+    Seam(
+        "moto.iam.models:IAMBackend.create_temp_access_key",
+        "(self)",
+        "counted: a new key may answer a lookup that found nothing (speed)",
+    ),
     Seam("moto.core.responses:method_names_from_class", "(clazz)", "memoised per class (speed)"),
     Seam("moto.core.utils:get_service_model", "(service_name)", "made single-flight (speed)"),
     Seam("moto.core.utils:get_pagination_model", "(service_name)", "made single-flight (speed)"),

@@ -25,8 +25,10 @@ each time: ~5 ms). So:
   square of the target count): its modules get a ``copy`` whose ``deepcopy`` copies JSON values
   (dicts, lists, scalars) directly and hands anything else to ``copy.deepcopy``;
 - moto finds the account of every request's access key by scanning every account's IAM backend
-  (``get_account_id_from``: O(accounts) per request, creating backends on the way): an index from
-  key to account answers repeated keys, checked against the backend on every hit;
+  (``get_account_id_from``: O(accounts) per request, creating backends on the way; a sixth of the
+  CPU with 500 accounts, mostly for the default credentials, found nowhere): an index from key to
+  account answers repeated keys, checked against the backend on every hit, and a key found nowhere
+  keeps its answer until IAM creates another access key;
 - every ``backends[account_id]`` lookup (several per request) lists the dict's keys and compares
   the dict with every registered service (``_create_account_specific_backend``: a tenth of the
   CPU): an account already there returns at once (moto registers a dict when it adds its first
@@ -34,6 +36,11 @@ each time: ~5 ms). So:
 - moto's request router rebuilds every service's URL table on every request (``BaseBackend.urls``,
   and S3 reloads its ``urls`` module each time to do it): while an emulator is active the table
   is kept per backend class and the environment variables that change it;
+- an inline Map iteration leaves the whole Map input at the bottom of its stack after the
+  ItemSelector has read it, and every Task state in the iteration deep-copies that stack: copies
+  that grow with the square of the target count (most of a 2,000-target inline run's CPU). The
+  input is dropped from the iteration's stack once the selector's output is on top of it (nothing
+  reads below the top; the iteration's states take their input from the selector's output);
 - moto's response serialiser finds each member of each value through a chain of six alias
   providers (``AttributePicker``): for a DynamoDB Query of 200 items, ~2,000 AttributeValues x 10
   members, most of the report Lambda's CPU in the emulator. For plain dicts the candidate keys
@@ -150,12 +157,43 @@ def install_json_copy() -> None:
         module.copy = JSON_COPY  # type: ignore[attr-defined]
 
 
-def indexed_account_lookup(original: Any, backends: Any, partitions: tuple[str, ...]) -> Any:
-    """``get_account_id_from(access_key)`` answered from an index of the keys found before.
+class KeyGeneration:
+    """Counts the access keys IAM has created (``bump`` wraps its two key-creating methods): an
+    access key found in no account stays unknown until the count changes."""
 
-    A hit is checked against the account's IAM backend (a deleted key falls back to the scan), and
-    a key found nowhere is not remembered (it may be created later): answers are the original's."""
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def bump(self) -> None:
+        with self._lock:
+            self.value += 1
+
+    def counting(self, original: Any) -> Any:
+        @functools.wraps(original)
+        def create(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.bump()
+
+        create.orgops_wrapped = original  # type: ignore[attr-defined]
+        return create
+
+
+KEYS = KeyGeneration()
+
+
+def indexed_account_lookup(
+    original: Any, backends: Any, partitions: tuple[str, ...], keys: KeyGeneration = KEYS
+) -> Any:
+    """``get_account_id_from(access_key)`` answered from what earlier calls found.
+
+    A key found in an account is checked against that account's IAM backend on every hit (a deleted
+    key goes back to the scan). A key found nowhere (the default credentials, for one) gets the
+    original's answer again until IAM creates any access key: answers are the original's."""
     index: dict[str, tuple[str, str]] = {}
+    unknown: dict[str, tuple[int, str]] = {}  # key -> (key generation when found nowhere, answer)
 
     @functools.wraps(original)
     def get_account_id_from(access_key: str) -> str:
@@ -165,11 +203,17 @@ def indexed_account_lookup(original: Any, backends: Any, partitions: tuple[str, 
             if access_key in backends[account_id][partition].access_keys:
                 return account_id
             index.pop(access_key, None)
+        generation = keys.value
+        missed = unknown.get(access_key)
+        if missed is not None and missed[0] == generation:
+            return missed[1]
         account_id = str(original(access_key))
         for partition in partitions if account_id in backends else ():
             if access_key in backends[account_id][partition].access_keys:
                 index[access_key] = (account_id, partition)
                 break
+        else:
+            unknown[access_key] = (generation, account_id)
         return account_id
 
     get_account_id_from.orgops_wrapped = original  # type: ignore[attr-defined]
@@ -210,6 +254,22 @@ def cached_urls(original: property) -> property:
 
     urls.orgops_wrapped = original  # type: ignore[attr-defined]
     return property(urls, doc=original.__doc__)
+
+
+def map_input_dropped(original: Any) -> Any:
+    """``InlineItemProcessorWorker._eval_input``, then the Map input removed from under the
+    ItemSelector's output on the iteration's stack."""
+
+    @functools.wraps(original)
+    def _eval_input(self: Any, env_frame: Any) -> None:
+        map_state_input = self._env.stack[-1] if self._env.stack else None
+        original(self, env_frame)
+        stack = env_frame.stack
+        if map_state_input is not None and len(stack) >= 2 and stack[-2] is map_state_input:
+            del stack[-2]
+
+    _eval_input.orgops_wrapped = original  # type: ignore[attr-defined]
+    return _eval_input
 
 
 def memoised_dict_keys(original: Any, get_value: Any, missing: Any, size: int = 4096) -> Any:
@@ -492,6 +552,10 @@ def install() -> None:
             "moto.core.base_backend.BaseBackend.urls is no longer a property: update orgops.emulator.speed"
         )
     base.urls = cached_urls(base.__dict__["urls"])  # type: ignore[assignment]
+    inline_worker = importlib.import_module(
+        "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.inline_item_processor_worker"
+    ).InlineItemProcessorWorker
+    inline_worker._eval_input = map_input_dropped(inline_worker._eval_input)
     serialize = importlib.import_module("moto.core.serialize")
     picker = serialize.AttributePicker
     picker.__call__ = memoised_dict_keys(picker.__call__, serialize.get_value, serialize.MISSING)
@@ -501,6 +565,8 @@ def install() -> None:
     backend_dict._create_account_specific_backend = known_account_first(backend_dict._create_account_specific_backend)
     iam = importlib.import_module("moto.iam.models")
     iam.get_account_id_from = indexed_account_lookup(iam.get_account_id_from, iam.iam_backends, iam.PARTITION_NAMES)
+    for method in ("create_access_key", "create_temp_access_key"):
+        setattr(iam.IAMBackend, method, KEYS.counting(getattr(iam.IAMBackend, method)))
     responses = importlib.import_module("moto.core.responses")
     responses.method_names_from_class = memoised_method_names(responses.method_names_from_class)
     for name in JSONPATH_IMPORTERS:
