@@ -113,23 +113,50 @@ def test_iam_counts_every_access_key_it_creates() -> None:
 
 
 # -- known_account_first ---------------------------------------------------------------------------
+class Backends(dict[str, Any]):
+    """A BackendDict's shape: a dict with attributes."""
+
+
 def test_a_known_account_skips_moto_s_registration_and_an_unknown_one_gets_it() -> None:
     calls: list[str] = []
 
     def original(self: dict[str, Any], account_id: str) -> None:
         calls.append(account_id)
-        self[account_id] = object()
+        self.setdefault(account_id, object())
 
-    create = speed.known_account_first(original)
-    backends: dict[str, Any] = {}
+    resets = speed.Resets()
+    create = speed.known_account_first(original, resets)
+    backends = Backends()
 
     for account_id in ("111111111111", "111111111111", "222222222222", "111111111111"):
         create(backends, account_id)
-
     assert calls == ["111111111111", "222222222222"]
-    backends.clear()  # what moto's reset does
+
+    backends.clear()  # what moto's reset does to the dicts it has registered
     create(backends, "111111111111")
     assert calls == ["111111111111", "222222222222", "111111111111"]
+
+
+def test_after_a_reset_a_dict_that_kept_an_account_goes_through_moto_again() -> None:
+    # A thread still running when the reset came re-added an account; the reset then emptied the
+    # registry: moto's original must see the dict again to register it.
+    calls: list[str] = []
+
+    def original(self: dict[str, Any], account_id: str) -> None:
+        calls.append(account_id)
+        self.setdefault(account_id, object())
+
+    resets = speed.Resets()
+    create = speed.known_account_first(original, resets)
+    backends = Backends()
+    create(backends, "111111111111")
+
+    resets.counting(classmethod(lambda cls: None), Backends).__get__(None, Backends)()
+    create(backends, "111111111111")
+    create(backends, "111111111111")
+
+    assert resets.value == 1
+    assert calls == ["111111111111", "111111111111"]
 
 
 # -- cached_urls -------------------------------------------------------------------------------------

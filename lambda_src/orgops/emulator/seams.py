@@ -166,6 +166,7 @@ SEAMS = (
         "(definition)",
         "parse tree memoised per definition (speed)",
     ),
+    Seam("moto.core.base_backend:BackendDict.reset", "()", "counted: a reset empties the registry (speed)"),
     Seam("moto.iam.models:get_account_id_from", "(access_key)", "indexed by access key (speed)"),
     Seam(
         "moto.iam.models:IAMBackend.create_access_key",

@@ -31,8 +31,8 @@ each time: ~5 ms). So:
   keeps its answer until IAM creates another access key;
 - every ``backends[account_id]`` lookup (several per request) lists the dict's keys and compares
   the dict with every registered service (``_create_account_specific_backend``: a tenth of the
-  CPU): an account already there returns at once (moto registers a dict when it adds its first
-  account, and its reset clears both together);
+  CPU): an account already there returns at once when moto's original registered the dict since
+  the last ``BackendDict.reset`` (counted);
 - moto's request router rebuilds every service's URL table on every request (``BaseBackend.urls``,
   and S3 reloads its ``urls`` module each time to do it): while an emulator is active the table
   is kept per backend class and the environment variables that change it;
@@ -220,12 +220,42 @@ def indexed_account_lookup(
     return get_account_id_from
 
 
-def known_account_first(original: Any) -> Any:
+class Resets:
+    """Counts ``BackendDict.reset`` calls (which empty the registry of dicts to reset next time)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def counting(self, original: Any, owner: type) -> Any:
+        func = original.__func__  # a classmethod
+
+        @functools.wraps(func)
+        def reset(cls: Any) -> None:
+            try:
+                func(cls)
+            finally:
+                self.value += 1
+
+        reset.orgops_wrapped = original.__get__(None, owner)  # type: ignore[attr-defined]
+        return classmethod(reset)
+
+
+RESETS = Resets()
+
+
+def known_account_first(original: Any, resets: Resets = RESETS) -> Any:
+    """``BackendDict._create_account_specific_backend``: nothing to do for an account already in
+    the dict if moto's original registered the dict since the last reset (a thread still running
+    after a reset can re-add an account to a dict that the reset just dropped from the registry;
+    moto re-registers it on its next lookup, and so does this)."""
+
     @functools.wraps(original)
     def _create_account_specific_backend(self: Any, account_id: str) -> None:
-        if dict.__contains__(self, account_id):
+        if dict.__contains__(self, account_id) and self.__dict__.get("_orgops_registered") == resets.value:
             return
+        registered = resets.value  # read first: a reset during the call leaves it stale, and checked again
         original(self, account_id)
+        self.__dict__["_orgops_registered"] = registered
 
     _create_account_specific_backend.orgops_wrapped = original  # type: ignore[attr-defined]
     return _create_account_specific_backend
@@ -562,6 +592,7 @@ def install() -> None:
     asl_parser = importlib.import_module("moto.stepfunctions.parser.asl.parse.asl_parser")
     parser_cls = asl_parser.AmazonStateLanguageParser
     parser_cls.parse = staticmethod(memoised_asl_tree(parser_cls.parse, asl_parser.Preprocessor))
+    backend_dict.reset = RESETS.counting(backend_dict.__dict__["reset"], backend_dict)  # type: ignore[method-assign]
     backend_dict._create_account_specific_backend = known_account_first(backend_dict._create_account_specific_backend)
     iam = importlib.import_module("moto.iam.models")
     iam.get_account_id_from = indexed_account_lookup(iam.get_account_id_from, iam.iam_backends, iam.PARTITION_NAMES)
