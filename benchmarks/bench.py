@@ -36,6 +36,8 @@ LATENCY = 0.2
 # worker waits longer than the emulator's CPU per wave, the Map's concurrency shows as it would on AWS.
 LONG_LATENCY = 2.0
 INLINE_CONCURRENCY = 40  # the operation module's default max_concurrency
+# Map concurrencies for the sweep: where the emulator's CPU per target, not the design, sets the ratio.
+SWEEP_CONCURRENCY = (5, 10, 20, 40)
 
 
 @dataclass(frozen=True)
@@ -132,16 +134,16 @@ def local_run(bench: Bench, targets: int, concurrency: int) -> tuple[float, floa
 
 
 def machine_run(bench: Bench, design: str, targets: int) -> tuple[float, float, float]:
-    """(the execution's wall seconds, the Map state's seconds from its history timestamps, CPU seconds)."""
-    started, cpu = time.monotonic(), time.process_time()
+    """(the execution's seconds from its start to its stop as the emulator records them, the Map
+    state's seconds from its history timestamps, CPU seconds of the process meanwhile). Reading the
+    history and counting afterwards is the bench's work, not the execution's: neither is included."""
     ex, figures = bench.run(design, targets)
-    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     if figures.failure:
         raise RuntimeError(f"{design} with {targets} targets: {figures.failure}")
     events = history(bench.emu, ex.arn)
     entered = next(e["timestamp"] for e in events if e["type"] == "MapStateEntered")
     exited = next(e["timestamp"] for e in events if e["type"] == "MapStateExited")
-    return seconds, (_when(exited) - _when(entered)).total_seconds(), cpu
+    return ex.seconds, (_when(exited) - _when(entered)).total_seconds(), bench.last_cpu
 
 
 def _when(value: Any) -> datetime:
@@ -192,6 +194,51 @@ def wall_times(bench: Bench, targets: int, latency: float = LATENCY, sequential:
     return out
 
 
+def concurrency_sweep(bench: Bench, targets: int, latency: float = LATENCY) -> list[WallTime]:
+    """The inline state machine and the thread pool at each of ``SWEEP_CONCURRENCY``."""
+    inject_latency(latency)
+    out = []
+    try:
+        for concurrency in SWEEP_CONCURRENCY:
+            whole, map_state, cpu = machine_run(bench, bench.inline_with_concurrency(concurrency), targets)
+            out += [
+                WallTime(
+                    f"thread pool (orgops local, {concurrency} threads)",
+                    targets,
+                    concurrency,
+                    *local_run(bench, targets, concurrency),
+                    latency,
+                ),
+                WallTime("state machine, inline path, whole execution", targets, concurrency, whole, cpu, latency),
+                WallTime(
+                    "state machine, inline path, Map state only", targets, concurrency, map_state, math.nan, latency
+                ),
+            ]
+            for w in out[-3:]:
+                print(f"# sweep {w}", flush=True)
+    finally:
+        remove_latency()
+    return out
+
+
+def sweep_table(rows: Sequence[WallTime]) -> str:
+    out = [
+        "| concurrency | ideal s | thread pool s (ratio) | state machine, Map state s (ratio) "
+        "| whole execution s (ratio) | CPU s of the execution | CPU / ideal |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for c in sorted({w.concurrency for w in rows}):
+        pool = next(w for w in rows if w.concurrency == c and w.runner.startswith("thread pool"))
+        map_state = next(w for w in rows if w.concurrency == c and w.runner.endswith("Map state only"))
+        whole = next(w for w in rows if w.concurrency == c and w.runner.endswith("whole execution"))
+        out.append(
+            f"| {c} | {whole.ideal:.1f} | {pool.seconds:.1f} ({pool.ratio:.2f}x) "
+            f"| {map_state.seconds:.1f} ({map_state.ratio:.2f}x) | {whole.seconds:.1f} ({whole.ratio:.2f}x) "
+            f"| {whole.cpu:.1f} | {whole.cpu / whole.ideal:.2f} |"
+        )
+    return "\n".join(out)
+
+
 def wall_table(rows: Sequence[WallTime]) -> str:
     out = [
         "| latency | runner | targets | concurrency | wall s | ideal s | ratio to ideal | overhead ms per target | "
@@ -209,7 +256,12 @@ def wall_table(rows: Sequence[WallTime]) -> str:
 
 
 # -- goals ----------------------------------------------------------------------------------------------------
-def goals(rows: Sequence[model.Figures], measured: Sequence[model.Figures], walls: Sequence[WallTime]) -> list[str]:
+def goals(
+    rows: Sequence[model.Figures],
+    measured: Sequence[model.Figures],
+    walls: Sequence[WallTime],
+    sweep: Sequence[WallTime] = (),
+) -> list[str]:
     by = {(f.design, f.targets): f for f in rows}
     out = []
     big = by[("distributed", 100_000)]
@@ -246,6 +298,16 @@ def goals(rows: Sequence[model.Figures], measured: Sequence[model.Figures], wall
             f"{whole.ratio:.2f}x: {verdict} for the Map state"
             f"{'' if whole.ratio <= 1.5 else ', NOT MET for the whole execution'}."
         )
+    if sweep:
+        within = [w.concurrency for w in sweep if w.runner.endswith("Map state only") and w.ratio <= 1.5]
+        cpu = {w.concurrency: w.cpu / w.targets * 1000 for w in sweep if w.runner.endswith("whole execution")}
+        at = ", ".join(map(str, within)) if within else f"none of {', '.join(map(str, SWEEP_CONCURRENCY))}"
+        out.append(
+            f"- Concurrency sweep ({sweep[0].targets} targets, {sweep[0].latency * 1000:.0f} ms): the Map state is "
+            f"within 1.5x at concurrency {at}; "
+            f"the execution costs the emulator {min(cpu.values()):.0f}-{max(cpu.values()):.0f} ms of CPU per target "
+            "in one Python process, so its wall time cannot drop below that CPU time however high the concurrency."
+        )
     return out
 
 
@@ -262,7 +324,12 @@ def first_breaches(measured: Sequence[model.Figures]) -> list[str]:
 
 
 def render(
-    measured: Sequence[model.Figures], walls: Sequence[WallTime], sizes: Sequence[int], seconds: float, load: str = ""
+    measured: Sequence[model.Figures],
+    walls: Sequence[WallTime],
+    sizes: Sequence[int],
+    seconds: float,
+    load: str = "",
+    sweep: Sequence[WallTime] = (),
 ) -> str:
     rows = table_rows(measured)
     return "\n".join(
@@ -278,7 +345,7 @@ def render(
             "",
             "## Goals",
             "",
-            *goals(rows, measured, walls),
+            *goals(rows, measured, walls, sweep),
             "",
             "## Payload, history, requests and cost per run",
             "",
@@ -328,6 +395,22 @@ def render(
             "",
             wall_table(walls),
             "",
+            *(
+                [
+                    f"### Concurrency sweep ({sweep[0].targets} targets, {sweep[0].latency * 1000:.0f} ms per worker)",
+                    "",
+                    "The inline path with the Map's `MaxConcurrency` at each value, and `orgops local` with as many "
+                    "threads. Whole execution = the execution's start to stop as the emulator records them (reading "
+                    "its history for the tables above is not included). CPU / ideal: the CPU-seconds the execution "
+                    "cost this process, over the ideal wall time; Python runs one thread at a time, so the wall "
+                    "time is roughly at least that CPU time, and the ratio at least max(1, CPU / ideal).",
+                    "",
+                    sweep_table(sweep),
+                    "",
+                ]
+                if sweep
+                else []
+            ),
         ]
     )
 
@@ -346,14 +429,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     with bench_world(world_sizes) as bench:
         measured = measure_all(bench, sizes)
-        walls = (
-            []
-            if args.no_wall
-            else wall_times(bench, args.wall_targets)
-            + wall_times(bench, args.wall_targets, LONG_LATENCY, sequential=False)
-        )
+        walls, sweep = [], []
+        if not args.no_wall:
+            walls = wall_times(bench, args.wall_targets) + wall_times(
+                bench, args.wall_targets, LONG_LATENCY, sequential=False
+            )
+            sweep = concurrency_sweep(bench, args.wall_targets)
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    text = render(measured, walls, sizes, time.monotonic() - started, load)
+    text = render(measured, walls, sizes, time.monotonic() - started, load, sweep)
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0

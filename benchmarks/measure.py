@@ -171,6 +171,22 @@ class Bench:
     machines: dict[str, str]  # design -> state machine ARN
     ous: list[str]  # OU ids, in the order of ``sizes``
     sizes: list[int]
+    settings: OperationSettings = field(default_factory=OperationSettings)
+    last_cpu: float = 0.0  # CPU seconds of this process from the last run's start to its end (not its figures)
+
+    def inline_with_concurrency(self, concurrency: int) -> str:
+        """Our state machine, inline path, with the Map's ``MaxConcurrency`` set: a design name for ``run``."""
+        design = f"inline-c{concurrency}"
+        if design not in self.machines:
+            settings = _with(self.settings, distributed_threshold=INLINE_ONLY, max_concurrency=concurrency)
+            sfn = client(self.emu.session(), "stepfunctions")
+            role = self.emu.stack.roles[f"state_machine_role:{BENCH_OPERATION}"]
+            self.machines[design] = str(
+                sfn.create_state_machine(
+                    name=f"bench-{design}", definition=_definition(self.emu, settings), roleArn=role, type="STANDARD"
+                )["stateMachineArn"]
+            )
+        return design
 
     def input_for(self, targets: int) -> dict[str, Any]:
         k = self.sizes.index(targets) + 1
@@ -180,8 +196,10 @@ class Bench:
         emu = self.emu
         COUNTERS.reset()
         emu.router.reset_counts()
+        cpu = time.process_time()
         arn = self.start(design, self.input_for(targets))
         ex = emu.wait(arn, timeout)
+        self.last_cpu = time.process_time() - cpu
         figures = self.figures(design, ex, targets)
         COUNTERS.reset(recording=False)
         if ex.status != "SUCCEEDED":  # moto enforces some quotas (States.DataLimitExceeded): a measured breach
@@ -306,7 +324,9 @@ def bench_world(sizes: Sequence[int], settings: OperationSettings | None = None)
             world = emu.build_organization(specs)
             ous = [world.ous[f"Bench{k}"] for k in range(len(groups))]
             print(f"# organization: {len(specs)} accounts in {time.monotonic() - started:.0f} s", flush=True)
-            yield Bench(emu=emu, machines=deploy_designs(emu, settings), ous=ous, sizes=sorted(sizes))
+            yield Bench(
+                emu=emu, machines=deploy_designs(emu, settings), ous=ous, sizes=sorted(sizes), settings=settings
+            )
     finally:
         if added:
             operations.REGISTRY.pop(BENCH_OPERATION, None)
