@@ -299,16 +299,21 @@ def goals(
             f"{'' if whole.ratio <= 1.5 else ', NOT MET for the whole execution'}."
         )
     if sweep:
-        within = [w.concurrency for w in sweep if w.runner.endswith("Map state only") and w.ratio <= 1.5]
-        cpu = {w.concurrency: w.cpu / w.targets * 1000 for w in sweep if w.runner.endswith("whole execution")}
-        at = ", ".join(map(str, within)) if within else f"none of {', '.join(map(str, SWEEP_CONCURRENCY))}"
-        out.append(
-            f"- Concurrency sweep ({sweep[0].targets} targets, {sweep[0].latency * 1000:.0f} ms): the Map state is "
-            f"within 1.5x at concurrency {at}; "
-            f"the execution costs the emulator {min(cpu.values()):.0f}-{max(cpu.values()):.0f} ms of CPU per target "
-            "in one Python process, so its wall time cannot drop below that CPU time however high the concurrency."
-        )
+        out.append(goals_from_sweep(sweep))
     return out
+
+
+def goals_from_sweep(sweep: Sequence[WallTime]) -> str:
+    """The goal line for the concurrency sweep: where the Map state is within 1.5x, and the CPU floor."""
+    within = [w.concurrency for w in sweep if w.runner.endswith("Map state only") and w.ratio <= 1.5]
+    cpu = {w.concurrency: w.cpu / w.targets * 1000 for w in sweep if w.runner.endswith("whole execution")}
+    at = ", ".join(map(str, within)) if within else f"none of {', '.join(map(str, SWEEP_CONCURRENCY))}"
+    return (
+        f"- Concurrency sweep ({sweep[0].targets} targets, {sweep[0].latency * 1000:.0f} ms): the Map state is "
+        f"within 1.5x at concurrency {at}; "
+        f"the execution costs the emulator {min(cpu.values()):.0f}-{max(cpu.values()):.0f} ms of CPU per target "
+        "in one Python process, so its wall time cannot drop below that CPU time however high the concurrency."
+    )
 
 
 def first_breaches(measured: Sequence[model.Figures]) -> list[str]:
