@@ -117,46 +117,46 @@ class Backends(dict[str, Any]):
     """A BackendDict's shape: a dict with attributes."""
 
 
+class Registration:
+    """``known_account_first`` around a stand-in for moto's original that records its calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.resets = speed.Resets()
+        self.backends = Backends()
+        self.create = speed.known_account_first(self.original, self.resets)
+
+    def original(self, backends: dict[str, Any], account_id: str) -> None:
+        self.calls.append(account_id)
+        backends.setdefault(account_id, object())
+
+    def lookup(self, *account_ids: str) -> None:
+        for account_id in account_ids:
+            self.create(self.backends, account_id)
+
+
 def test_a_known_account_skips_moto_s_registration_and_an_unknown_one_gets_it() -> None:
-    calls: list[str] = []
+    r = Registration()
 
-    def original(self: dict[str, Any], account_id: str) -> None:
-        calls.append(account_id)
-        self.setdefault(account_id, object())
+    r.lookup("111111111111", "111111111111", "222222222222", "111111111111")
+    assert r.calls == ["111111111111", "222222222222"]
 
-    resets = speed.Resets()
-    create = speed.known_account_first(original, resets)
-    backends = Backends()
-
-    for account_id in ("111111111111", "111111111111", "222222222222", "111111111111"):
-        create(backends, account_id)
-    assert calls == ["111111111111", "222222222222"]
-
-    backends.clear()  # what moto's reset does to the dicts it has registered
-    create(backends, "111111111111")
-    assert calls == ["111111111111", "222222222222", "111111111111"]
+    r.backends.clear()  # what moto's reset does to the dicts it has registered
+    r.lookup("111111111111")
+    assert r.calls == ["111111111111", "222222222222", "111111111111"]
 
 
 def test_after_a_reset_a_dict_that_kept_an_account_goes_through_moto_again() -> None:
     # A thread still running when the reset came re-added an account; the reset then emptied the
     # registry: moto's original must see the dict again to register it.
-    calls: list[str] = []
+    r = Registration()
+    r.lookup("111111111111")
 
-    def original(self: dict[str, Any], account_id: str) -> None:
-        calls.append(account_id)
-        self.setdefault(account_id, object())
+    r.resets.counting(classmethod(lambda cls: None), Backends).__get__(None, Backends)()
+    r.lookup("111111111111", "111111111111")
 
-    resets = speed.Resets()
-    create = speed.known_account_first(original, resets)
-    backends = Backends()
-    create(backends, "111111111111")
-
-    resets.counting(classmethod(lambda cls: None), Backends).__get__(None, Backends)()
-    create(backends, "111111111111")
-    create(backends, "111111111111")
-
-    assert resets.value == 1
-    assert calls == ["111111111111", "111111111111"]
+    assert r.resets.value == 1
+    assert r.calls == ["111111111111", "111111111111"]
 
 
 # -- cached_urls -------------------------------------------------------------------------------------
