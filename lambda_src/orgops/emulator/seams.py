@@ -14,6 +14,7 @@ Seams:
   ``IAMBackend.get_role_by_arn``, ``OrganizationsBackend.get_account_by_id``: called.
 - ``SecurityHubBackend.enable_security_hub`` wrapped, and standards APIs added (``securityhub``).
 - ``Inspector2Backend.enable`` / ``batch_get_account_status`` default ``accountIds`` to the caller (``inspector2``).
+- ``AccountResponse.list_regions`` added, on ``AccountBackend``'s per-account state (``account``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from orgops.emulator import access, awslambda, inspector2, lambdas, securityhub, speed
+from orgops.emulator import access, account, awslambda, inspector2, lambdas, securityhub, speed
 
 MOTO_VERSION = "5.2.5"
 BOTOCORE_VERSION = "1.44.8"
@@ -71,7 +72,7 @@ SEAMS = (
     Seam(
         "moto.sts.models:STSBackend.get_caller_identity",
         "(self, access_key_id, region)",
-        "called to find the AssumeRole caller",
+        "called to find the AssumeRole and ListRegions caller",
     ),
     Seam(
         "moto.sts.models:STSBackend.assume_role",
@@ -115,6 +116,11 @@ SEAMS = (
         "moto.inspector2.models:Inspector2Backend.batch_get_account_status",
         "(self, account_ids)",
         "wrapped to read the caller's own account when accountIds is omitted, as AWS does",
+    ),
+    Seam(
+        "moto.account.models:AccountBackend.__init__",
+        "(self, region_name, account_id)",
+        "its per-account instance holds the regions the emulated ListRegions says were opted into",
     ),
     Seam(
         "moto.stepfunctions.parser.asl.utils.boto_client:boto_client_for",
@@ -233,6 +239,8 @@ def check() -> None:
             problems.append(
                 "- moto.securityhub.urls:url_paths is gone (the emulator adds Security Hub standards there)"
             )
+        if not hasattr(importlib.import_module("moto.account.urls"), name):
+            problems.append("- moto.account.urls:url_paths is gone (the emulator adds ListRegions there)")
     if problems:
         raise SeamChanged(
             f"moto {moto.__version__} / botocore {botocore.__version__} changed internals the orgops emulator "
@@ -392,6 +400,11 @@ def install(router: lambdas.Router | None = None) -> lambdas.Router:
             lambda_urls.url_paths[awslambda.URL_PATH] = LambdaResponse.dispatch
             for path in securityhub.URL_PATHS:
                 securityhub_urls.url_paths[path] = SecurityHubResponse.dispatch
+            from moto.account import urls as account_urls
+            from moto.account.responses import AccountResponse
+
+            AccountResponse.list_regions = account.list_regions  # type: ignore[attr-defined]
+            account_urls.url_paths[account.URL_PATH] = AccountResponse.dispatch
             errors_module = importlib.import_module("moto.core.errors")
             if "AccessDenied" not in errors_module.COMMON_ERROR_CODES:
                 # AWS's generic AccessDenied is in no service model: keep moto from warning on it.

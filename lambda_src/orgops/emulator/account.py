@@ -1,0 +1,186 @@
+"""Account Management ``ListRegions`` for moto, which lacks it (moto 5.2.5 answers 404).
+
+``"Regions": "ALL"`` makes the fanout list each selected account's enabled regions
+(``orgops.org.enabled_regions``); without this the fanout fails. The regions are those botocore
+knows in the ``aws`` partition: regions launched before 20 March 2019 are ``ENABLED_BY_DEFAULT``,
+opt-in regions are ``DISABLED`` unless ``opt_in`` enabled them for the account (``ENABLED`` at once;
+AWS passes through ``ENABLING``). ``AccountId`` is allowed only from the organization's management
+account, for a member of its organization; trusted access for Account Management is not checked.
+Installed by ``orgops.emulator.seams.install``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+from typing import Any
+
+import botocore.session
+
+URL_PATH = "{0}/listRegions$"
+PARTITION = "aws"
+ACTION = "account:ListRegions"
+
+# "Opt-in Regions - Regions launched after March 20, 2019 are disabled by default": the opt-in
+# regions listed in "Enable or disable AWS Regions in your account" (AWS Account Management
+# Reference Guide, https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html).
+# Every other region of the partition is enabled by default. A region botocore adds later and
+# that is missing here shows as ENABLED_BY_DEFAULT: add it here when it is opt-in.
+OPT_IN_REGIONS = frozenset(
+    {
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-south-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ca-west-1",
+        "eu-central-2",
+        "eu-south-1",
+        "eu-south-2",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "mx-central-1",
+    }
+)
+STATUSES = ("ENABLED", "ENABLING", "DISABLING", "DISABLED", "ENABLED_BY_DEFAULT")
+MAX_RESULTS = 50  # the API's maximum
+# AWS documents no default page size; a small one makes a caller that ignores NextToken fail here.
+DEFAULT_MAX_RESULTS = 20
+
+
+@functools.cache
+def partition_regions() -> tuple[str, ...]:
+    """Every region botocore knows in the ``aws`` partition, sorted."""
+    endpoints = botocore.session.get_session().get_data("endpoints")
+    (partition,) = (p for p in endpoints["partitions"] if p["partition"] == PARTITION)
+    return tuple(sorted(partition["regions"]))
+
+
+def default_status(region: str) -> str:
+    return "DISABLED" if region in OPT_IN_REGIONS else "ENABLED_BY_DEFAULT"
+
+
+def _opted_in(account_id: str) -> set[str]:
+    """The account's opted-in regions, kept on its moto account backend (reset with moto)."""
+    from moto.account.models import account_backends
+
+    backend = account_backends[account_id][PARTITION]
+    regions: set[str] | None = getattr(backend, "orgops_opted_in", None)
+    if regions is None:
+        regions = backend.orgops_opted_in = set()
+    return regions
+
+
+def opt_in(account_id: str, region: str) -> None:
+    """Enable opt-in ``region`` for ``account_id`` (``ListRegions`` says ``ENABLED``)."""
+    if region not in OPT_IN_REGIONS or region not in partition_regions():
+        raise ValueError(f"{region} is not an opt-in region of the {PARTITION} partition")
+    _opted_in(account_id).add(region)
+
+
+def regions(account_id: str) -> list[dict[str, str]]:
+    """The account's regions and their opt-in status, sorted by name."""
+    enabled = _opted_in(account_id)
+    return [
+        {"RegionName": r, "RegionOptStatus": "ENABLED" if r in enabled else default_status(r)}
+        for r in partition_regions()
+    ]
+
+
+# -- errors ----------------------------------------------------------------------------------------
+def _validation(message: str) -> Exception:
+    from moto.core.exceptions import JsonRESTError
+
+    return JsonRESTError("ValidationException", message)
+
+
+def _access_denied(message: str) -> Exception:
+    from moto.core.exceptions import JsonRESTError
+
+    err = JsonRESTError("AccessDeniedException", message)
+    err.code = 403
+    return err
+
+
+def denial(caller_arn: str, reason: str) -> str:
+    return f"User: {caller_arn} is not authorized to perform: {ACTION} ({reason})"
+
+
+# -- access ----------------------------------------------------------------------------------------
+def refusal(caller_account: str, account_id: str) -> str | None:
+    """Why AWS would refuse ``caller_account`` naming ``account_id`` in ``AccountId``, or None."""
+    from moto.organizations.models import organizations_backends
+
+    if getattr(organizations_backends[caller_account][PARTITION], "org", None) is None:
+        return "only the organization's management account may specify AccountId"
+    if account_id == caller_account:
+        return "the management account must omit AccountId to read its own regions"
+    if organizations_backends.master_accounts.get(account_id) != (caller_account, PARTITION):
+        return f"account {account_id} is not a member of your organization"
+    return None
+
+
+# -- paging ----------------------------------------------------------------------------------------
+def _token(region: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"next": region}).encode()).decode()
+
+
+def _start(token: str) -> str:
+    try:
+        region = json.loads(base64.urlsafe_b64decode(token.encode()))["next"]
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        region = None
+    if region not in partition_regions():
+        raise _validation("The NextToken is invalid")
+    return str(region)
+
+
+def page(
+    listed: list[dict[str, str]],
+    statuses: list[str] | None,
+    max_results: int | None,
+    next_token: str | None,
+) -> dict[str, Any]:
+    """One ``ListRegions`` page of ``listed`` (sorted by name), as AWS answers it."""
+    if max_results is not None and not 1 <= max_results <= MAX_RESULTS:
+        raise _validation(f"MaxResults must be between 1 and {MAX_RESULTS}")
+    unknown = sorted(set(statuses or []) - set(STATUSES))
+    if unknown:
+        raise _validation(f"Invalid RegionOptStatusContains {unknown}: valid values are {', '.join(STATUSES)}")
+    matching = [r for r in listed if not statuses or r["RegionOptStatus"] in statuses]
+    if next_token:
+        start = _start(next_token)
+        matching = [r for r in matching if r["RegionName"] >= start]
+    size = max_results or DEFAULT_MAX_RESULTS
+    result: dict[str, Any] = {"Regions": matching[:size]}
+    if len(matching) > size:
+        result["NextToken"] = _token(matching[size]["RegionName"])
+    return result
+
+
+# -- response method, installed on moto's AccountResponse ------------------------------------------
+def list_regions(self: Any) -> str:
+    """Installed on moto's ``AccountResponse``: ``POST /listRegions``."""
+    from moto.sts.models import sts_backends
+
+    params = json.loads(self.body) if self.body else {}
+    caller_account = self.current_account
+    account_id = params.get("AccountId") or caller_account
+    if params.get("AccountId"):
+        reason = refusal(caller_account, account_id)
+        if reason is not None:
+            _user_id, arn, _account = sts_backends[caller_account][PARTITION].get_caller_identity(
+                self.get_access_key(), self.region
+            )
+            raise _access_denied(denial(arn, reason))
+    answer = page(
+        regions(account_id), params.get("RegionOptStatusContains"), params.get("MaxResults"), params.get("NextToken")
+    )
+    return json.dumps(answer)
