@@ -157,9 +157,11 @@ def install_json_copy() -> None:
         module.copy = JSON_COPY  # type: ignore[attr-defined]
 
 
-class KeyGeneration:
-    """Counts the access keys IAM has created (``bump`` wraps its two key-creating methods): an
-    access key found in no account stays unknown until the count changes."""
+class Counter:
+    """Counts calls of the functions ``counting`` wraps: a cache keyed on it goes stale when they run.
+
+    ``KEYS`` counts IAM's two key-creating methods (an access key found in no account stays unknown
+    until it changes); ``RESETS`` counts ``BackendDict.reset`` (which empties moto's registry)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -171,22 +173,21 @@ class KeyGeneration:
 
     def counting(self, original: Any) -> Any:
         @functools.wraps(original)
-        def create(*args: Any, **kwargs: Any) -> Any:
+        def counted(*args: Any, **kwargs: Any) -> Any:
             try:
                 return original(*args, **kwargs)
             finally:
                 self.bump()
 
-        create.orgops_wrapped = original  # type: ignore[attr-defined]
-        return create
+        counted.orgops_wrapped = original  # type: ignore[attr-defined]
+        return counted
 
 
-KEYS = KeyGeneration()
+KEYS = Counter()
+RESETS = Counter()
 
 
-def indexed_account_lookup(
-    original: Any, backends: Any, partitions: tuple[str, ...], keys: KeyGeneration = KEYS
-) -> Any:
+def indexed_account_lookup(original: Any, backends: Any, partitions: tuple[str, ...], keys: Counter = KEYS) -> Any:
     """``get_account_id_from(access_key)`` answered from what earlier calls found.
 
     A key found in an account is checked against that account's IAM backend on every hit (a deleted
@@ -220,30 +221,7 @@ def indexed_account_lookup(
     return get_account_id_from
 
 
-class Resets:
-    """Counts ``BackendDict.reset`` calls (which empty the registry of dicts to reset next time)."""
-
-    def __init__(self) -> None:
-        self.value = 0
-
-    def counting(self, original: Any, owner: type) -> Any:
-        func = original.__func__  # a classmethod
-
-        @functools.wraps(func)
-        def reset(cls: Any) -> None:
-            try:
-                func(cls)
-            finally:
-                self.value += 1
-
-        reset.orgops_wrapped = original.__get__(None, owner)  # type: ignore[attr-defined]
-        return classmethod(reset)
-
-
-RESETS = Resets()
-
-
-def known_account_first(original: Any, resets: Resets = RESETS) -> Any:
+def known_account_first(original: Any, resets: Counter = RESETS) -> Any:
     """``BackendDict._create_account_specific_backend``: nothing to do for an account already in
     the dict if moto's original registered the dict since the last reset (a thread still running
     after a reset can re-add an account to a dict that the reset just dropped from the registry;
@@ -372,46 +350,35 @@ def memoised_parse(original: Any) -> Any:
     return parse
 
 
-def memoised_client_class(original: Any, loader: Any) -> Any:
-    classes: dict[tuple[str, str], type] = {}
+def memoised_for_loader(original: Any, loader: Any, key: Any) -> Any:
+    """A ``ClientCreator`` method memoised on ``key(*args)`` for creators that use ``loader``
+    (orgops's sessions share it, so the same class customisations); others call the original."""
+    cache: dict[tuple[Any, ...], Any] = {}
     lock = threading.Lock()
 
     @functools.wraps(original)
-    def _create_client_class(self: Any, service_name: str, service_model: Any) -> type:
+    def method(self: Any, *args: Any) -> Any:
         if getattr(self, "_loader", None) is not loader:
-            return original(self, service_name, service_model)
-        key = (service_name, str(service_model.api_version))
+            return original(self, *args)
+        k = key(*args)
         with lock:
-            cls = classes.get(key)
-        if cls is None:
-            cls = original(self, service_name, service_model)
+            found = cache.get(k)
+        if found is None:
+            found = original(self, *args)
             with lock:
-                cls = classes.setdefault(key, cls)
-        return cls
+                found = cache.setdefault(k, found)
+        return found
 
-    _create_client_class.orgops_wrapped = original  # type: ignore[attr-defined]
-    return _create_client_class
+    method.orgops_wrapped = original  # type: ignore[attr-defined]
+    return method
+
+
+def memoised_client_class(original: Any, loader: Any) -> Any:
+    return memoised_for_loader(original, loader, lambda name, model: (name, str(model.api_version)))
 
 
 def memoised_load_service_model(original: Any, loader: Any) -> Any:
-    models: dict[tuple[str, str | None], Any] = {}
-    lock = threading.Lock()
-
-    @functools.wraps(original)
-    def _load_service_model(self: Any, service_name: str, api_version: str | None = None) -> Any:
-        if getattr(self, "_loader", None) is not loader:
-            return original(self, service_name, api_version)
-        key = (service_name, api_version)
-        with lock:
-            model = models.get(key)
-        if model is None:
-            model = original(self, service_name, api_version)
-            with lock:
-                model = models.setdefault(key, model)
-        return model
-
-    _load_service_model.orgops_wrapped = original  # type: ignore[attr-defined]
-    return _load_service_model
+    return memoised_for_loader(original, loader, lambda name, api_version=None: (name, api_version))
 
 
 def memoised_accepts_kwargs(original: Any) -> Any:
@@ -592,7 +559,9 @@ def install() -> None:
     asl_parser = importlib.import_module("moto.stepfunctions.parser.asl.parse.asl_parser")
     parser_cls = asl_parser.AmazonStateLanguageParser
     parser_cls.parse = staticmethod(memoised_asl_tree(parser_cls.parse, asl_parser.Preprocessor))
-    backend_dict.reset = RESETS.counting(backend_dict.__dict__["reset"], backend_dict)  # type: ignore[method-assign]
+    counted_reset = RESETS.counting(backend_dict.__dict__["reset"].__func__)
+    counted_reset.orgops_wrapped = backend_dict.reset  # the bound original, for the seam check
+    backend_dict.reset = classmethod(counted_reset)  # type: ignore[method-assign,assignment]
     backend_dict._create_account_specific_backend = known_account_first(backend_dict._create_account_specific_backend)
     iam = importlib.import_module("moto.iam.models")
     iam.get_account_id_from = indexed_account_lookup(iam.get_account_id_from, iam.iam_backends, iam.PARTITION_NAMES)
