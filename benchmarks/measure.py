@@ -179,13 +179,7 @@ class Bench:
         design = f"inline-c{concurrency}"
         if design not in self.machines:
             settings = _with(self.settings, distributed_threshold=INLINE_ONLY, max_concurrency=concurrency)
-            sfn = client(self.emu.session(), "stepfunctions")
-            role = self.emu.stack.roles[f"state_machine_role:{BENCH_OPERATION}"]
-            self.machines[design] = str(
-                sfn.create_state_machine(
-                    name=f"bench-{design}", definition=_definition(self.emu, settings), roleArn=role, type="STANDARD"
-                )["stateMachineArn"]
-            )
+            self.machines[design] = create_machine(self.emu, design, _definition(self.emu, settings))
         return design
 
     def input_for(self, targets: int) -> dict[str, Any]:
@@ -282,23 +276,22 @@ def seed_definition(emu: Emulator) -> str:
     )
 
 
-def deploy_designs(emu: Emulator, settings: OperationSettings) -> dict[str, str]:
-    """Three state machines for the bench operation: the seed, ours forced inline, ours forced distributed."""
+def create_machine(emu: Emulator, design: str, definition: str) -> str:
+    """A Standard state machine ``bench-<design>`` with the bench operation's role; its ARN."""
     sfn = client(emu.session(), "stepfunctions")
     role = emu.stack.roles[f"state_machine_role:{BENCH_OPERATION}"]
+    arn = sfn.create_state_machine(name=f"bench-{design}", definition=definition, roleArn=role, type="STANDARD")
+    return str(arn["stateMachineArn"])
+
+
+def deploy_designs(emu: Emulator, settings: OperationSettings) -> dict[str, str]:
+    """Three state machines for the bench operation: the seed, ours forced inline, ours forced distributed."""
     definitions = {
         "seed": seed_definition(emu),
         "inline": _definition(emu, _with(settings, distributed_threshold=INLINE_ONLY)),
         "distributed": _definition(emu, _with(settings, distributed_threshold=DISTRIBUTED_ALWAYS)),
     }
-    return {
-        design: str(
-            sfn.create_state_machine(name=f"bench-{design}", definition=text, roleArn=role, type="STANDARD")[
-                "stateMachineArn"
-            ]
-        )
-        for design, text in definitions.items()
-    }
+    return {design: create_machine(emu, design, text) for design, text in definitions.items()}
 
 
 def _with(settings: OperationSettings, **changes: Any) -> OperationSettings:
