@@ -223,6 +223,15 @@ def check_input(operation_name: str, doc: Mapping[str, Any]) -> tuple[operations
     return operation, operation.validate_params(parsed.params)
 
 
+def checked_input(args: argparse.Namespace) -> tuple[dict[str, Any], operations.Operation]:
+    """The execution input from the flags, validated as the fanout will, ``--apply`` confirmed."""
+    doc = build_input(args)
+    operation, _params = check_input(args.operation, doc)
+    if args.apply:
+        confirm_apply(operation, args.yes)
+    return doc, operation
+
+
 def confirm_apply(
     operation: operations.Operation,
     assume_yes: bool,

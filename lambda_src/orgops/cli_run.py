@@ -30,9 +30,7 @@ from orgops.cli_common import (
     NotFound,
     UsageError,
     arn_region,
-    build_input,
-    check_input,
-    confirm_apply,
+    checked_input,
     guarded,
     print_json,
 )
@@ -319,10 +317,7 @@ def follow_and_finish(
 
 @guarded
 def cmd_run(args: argparse.Namespace) -> int:
-    doc = build_input(args)
-    operation, _params = check_input(args.operation, doc)
-    if args.apply:
-        confirm_apply(operation, args.yes)
+    doc, operation = checked_input(args)
     aws = Aws.from_args(args)
     sfn = aws.client("stepfunctions")
     machine = find_state_machine(sfn, operation.name, args.state_machine_arn, args.tf_outputs, args.name_prefix)

@@ -36,9 +36,7 @@ from orgops import operations, progress, store
 from orgops.cli_common import (
     Aws,
     UsageError,
-    build_input,
-    check_input,
-    confirm_apply,
+    checked_input,
     endpoint_environment,
     guarded,
     print_json,
@@ -333,10 +331,7 @@ def copy_report(s3: LocalS3, execution_arn: str, summary: Mapping[str, Any], out
 
 @guarded
 def cmd_local(args: argparse.Namespace) -> int:
-    doc = build_input(args)
-    operation, _params = check_input(args.operation, doc)
-    if args.apply:
-        confirm_apply(operation, args.yes)
+    doc, operation = checked_input(args)
     if args.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
     name = args.name or execution_name(operation.name)
