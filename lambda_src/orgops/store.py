@@ -179,9 +179,9 @@ def _plain(value: Mapping[str, Any]) -> Any:
 
 
 def skipped_items(
-    execution_arn: str, targets: Iterable[Target], reason: str, expires_at: int
+    execution_arn: str, targets: Iterable[Target], reason: str, expires_at: int, message: str | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Status items for targets the fanout did not run (inactive accounts)."""
+    """Status items for targets the fanout did not run (inactive accounts, regions not enabled)."""
     for t in targets:
         yield {
             **status_key(execution_arn, t),
@@ -191,7 +191,7 @@ def skipped_items(
             "status": {"S": SKIPPED},
             "rows": {"N": "0"},
             "error_code": {"S": reason},
-            "error_message": {"S": f"account is {reason}"},
+            "error_message": {"S": message or f"account is {reason}"},
             "expires_at": {"N": str(expires_at)},
         }
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from orgops import regions as aws_regions
 from orgops.errors import InvalidInput
 from orgops.org import Account
 
@@ -99,6 +100,8 @@ def _parse_regions(raw: Any) -> tuple[tuple[str, ...] | None, bool]:
     if isinstance(raw, str):
         raise InvalidInput("Regions", f'must be a list of region names or "ALL", got {raw!r}')
     regions = _string_list(raw, "Regions", REGION, "region name", "eu-west-1")
+    for i, name in aws_regions.unknown(regions):
+        raise InvalidInput(f"Regions[{i}]", f"{name!r} is not a region AWS knows (in no partition): check the spelling")
     return tuple(dict.fromkeys(regions)), False  # a region listed twice runs once
 
 
@@ -212,6 +215,10 @@ def parse_default_regions(value: str) -> tuple[str, ...]:
     for region in regions:
         if not REGION.match(region):
             raise InvalidInput("DefaultRegions", f"{region!r} is not a valid region name")
+    for _i, name in aws_regions.unknown(regions):
+        raise InvalidInput(
+            "DefaultRegions", f"{name!r} is not a region AWS knows (in no partition): fix regions in Terraform"
+        )
     return regions
 
 
@@ -248,6 +255,12 @@ class TargetPlan:
     # Targets not run because their account is not ACTIVE; region "ALL" when the account's
     # regions could not be listed (an inactive account has none to list).
     skipped: tuple[Target, ...]
+    # Targets not run because the account has not enabled the (opt-in) region.
+    not_enabled: tuple[Target, ...] = ()
+
+
+def _no_region(_account: Account) -> Sequence[str]:
+    return ()
 
 
 def plan_targets(
@@ -255,15 +268,18 @@ def plan_targets(
     selection: AccountFilter,
     regions_for: Callable[[Account], Sequence[str]],
     skipped_regions: Sequence[str],
+    not_enabled_for: Callable[[Account], Sequence[str]] = _no_region,
 ) -> TargetPlan:
     """One target per selected ACTIVE account and region, sorted by account id then region.
 
     ``regions_for`` gives an active account's regions (a fixed list, the account's enabled
     regions, or the operation's home region for global operations); ``skipped_regions`` the
-    regions reported as skipped for an inactive one.
+    regions reported as skipped for an inactive one; ``not_enabled_for`` the requested regions
+    an active account has not enabled (they are planned as ``not_enabled``, never run).
     """
     targets: list[Target] = []
     skipped: list[Target] = []
+    not_enabled: list[Target] = []
     for account in sorted(accounts, key=lambda a: a.id):
         if not matches(account, selection):
             continue
@@ -271,7 +287,8 @@ def plan_targets(
             skipped.extend(Target(account.id, account.name, r) for r in sorted(skipped_regions))
             continue
         targets.extend(Target(account.id, account.name, r) for r in sorted(regions_for(account)))
-    return TargetPlan(tuple(targets), tuple(skipped))
+        not_enabled.extend(Target(account.id, account.name, r) for r in sorted(not_enabled_for(account)))
+    return TargetPlan(tuple(targets), tuple(skipped), tuple(not_enabled))
 
 
 def batches(items: Sequence[Target], size: int) -> list[list[dict[str, str]]]:

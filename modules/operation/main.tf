@@ -86,7 +86,7 @@ resource "aws_sfn_state_machine" "this" {
     batch_size                   = var.batch_size
     max_concurrency              = var.max_concurrency
     distributed_max_concurrency  = var.distributed_max_concurrency
-    tolerated_failure_percentage = format("%.1f", var.tolerated_failure_percentage)
+    tolerated_failure_percentage = format("%d", var.tolerated_failure_percentage)
     child_execution_type         = var.child_execution_type
     data_bucket                  = var.data_bucket
     state_machine_name           = var.state_machine_name

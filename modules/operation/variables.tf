@@ -149,12 +149,12 @@ variable "distributed_max_concurrency" {
 
 variable "tolerated_failure_percentage" {
   type        = number
-  description = "ToleratedFailurePercentage of the distributed Map (failed child batches before the run fails)."
+  description = "ToleratedFailurePercentage of the distributed Map (failed child batches before the run fails): a whole number, as AWS's ASL language service requires."
   default     = 5
 
   validation {
-    condition     = var.tolerated_failure_percentage >= 0 && var.tolerated_failure_percentage <= 100
-    error_message = "tolerated_failure_percentage must be between 0 and 100."
+    condition     = var.tolerated_failure_percentage >= 0 && var.tolerated_failure_percentage <= 100 && floor(var.tolerated_failure_percentage) == var.tolerated_failure_percentage
+    error_message = "tolerated_failure_percentage must be a whole number between 0 and 100 (AWS's ASL language service refuses a decimal such as 2.5)."
   }
 }
 

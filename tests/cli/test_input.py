@@ -124,3 +124,15 @@ def test_run_help_teaches_with_examples_and_exit_codes(capsys: pytest.CaptureFix
     text = capsys.readouterr().out
     assert "orgops run unused-ebs-volumes --regions eu-west-1 us-east-1" in text
     assert "  3    the execution FAILED, TIMED_OUT or was ABORTED" in text
+
+
+@pytest.mark.parametrize("command", ["run", "local"])
+def test_a_region_no_partition_has_is_refused_with_exit_code_2_before_anything_starts(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main([command, "unused-ebs-volumes", "--regions", "eu-west-1,eu-westt-1"])
+
+    assert code == EXIT_USAGE == 2
+    assert capsys.readouterr().err == (
+        "orgops: Regions[1]: 'eu-westt-1' is not a region AWS knows (in no partition): check the spelling\n"
+    )

@@ -23,6 +23,7 @@ MEMBER = "regions-member"  # the e2e run's member account (opted into one region
 OTHER = "regions-other"  # never opted in
 OPTED = "regions-opted"  # opted in by the unit-level tests
 SELF = "regions-self"  # reads its own regions
+NAMED = "regions-named"  # opted into ap-east-1 by the named-regions run
 OUTSIDE = "111122223333"  # no account of the organization
 
 # botocore's aws partition, read through another door than the shim's (EC2's endpoints).
@@ -56,7 +57,7 @@ def regions() -> Iterator[Regions]:
     with pytest.MonkeyPatch.context() as mp:
         fake_aws_environment(mp)
         with Emulator.in_process(operations=[OPERATION]) as emu:
-            world = emu.build_organization([AccountSpec(n, "Regions") for n in (MEMBER, OTHER, OPTED, SELF)])
+            world = emu.build_organization([AccountSpec(n, "Regions") for n in (MEMBER, OTHER, OPTED, SELF, NAMED)])
             yield Regions(emu, world)
 
 
@@ -220,3 +221,71 @@ def test_without_account_id_the_caller_reads_its_own_regions(regions: Regions) -
 
     assert pairs(own) == [("il-central-1", "ENABLED")]
     assert pairs(management) == []
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "code", "status", "message"),
+    [
+        ("ec2", "describe_volumes", "AuthFailure", 401, "AWS was not able to validate the provided access credentials"),
+        (
+            "lambda",
+            "list_functions",
+            "UnrecognizedClientException",
+            403,
+            "The security token included in the request is invalid.",
+        ),
+        ("sns", "list_topics", "InvalidClientTokenId", 403, "The security token included in the request is invalid."),
+    ],
+)
+def test_a_call_into_a_region_the_account_has_not_enabled_is_refused_as_aws_does(
+    regions: Regions, service: str, call: str, code: str, status: int, message: str
+) -> None:
+    member = member_session(regions.emu.session(), regions.world.account_id(OTHER))
+
+    with pytest.raises(ClientError) as raised:
+        getattr(client(member, service, "af-south-1"), call)()
+
+    error = raised.value.response
+    assert (error["Error"]["Code"], error["Error"]["Message"]) == (code, message)
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert getattr(client(member, service, "eu-west-1"), call)()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_the_same_call_succeeds_once_the_account_enabled_the_region(regions: Regions) -> None:
+    opted = regions.world.account_id(OPTED)
+    account.opt_in(opted, "me-south-1")
+    member = member_session(regions.emu.session(), opted)
+
+    assert client(member, "ec2", "me-south-1").describe_volumes()["Volumes"] == []
+
+
+@pytest.mark.e2e
+def test_named_opt_in_region_not_enabled_is_skipped_by_the_fanout_and_never_run(regions: Regions) -> None:
+    named, other = regions.world.account_id(NAMED), regions.world.account_id(OTHER)
+    account.opt_in(named, "ap-east-1")
+
+    ex = regions.emu.run(OPERATION, {"Regions": ["eu-west-1", "ap-east-1"], "Accounts": {"Include": [named, other]}})
+
+    assert ex.status == "SUCCEEDED", ex.cause
+    ddb = client(regions.emu.session(), "dynamodb", "us-east-1")
+    found = {
+        tuple(item[store.STATUS_RANGE_KEY].split("#")): (item["status"], item["error_code"])
+        for item in store.iter_statuses(ddb, regions.emu.stack.status_table, ex.arn)
+    }
+    assert found == {
+        (named, "eu-west-1"): ("SUCCEEDED", ""),
+        (named, "ap-east-1"): ("SUCCEEDED", ""),
+        (other, "eu-west-1"): ("SUCCEEDED", ""),
+        (other, "ap-east-1"): ("SKIPPED", "RegionNotEnabled"),
+    }
+    assert ex.output is not None
+    assert (ex.output["Targets"], ex.output["Succeeded"], ex.output["Skipped"]) == (4, 3, 1)
+
+
+@pytest.mark.e2e
+def test_a_region_no_partition_has_fails_the_fanout_naming_it_before_any_worker_runs(regions: Regions) -> None:
+    ex = regions.emu.run(OPERATION, {"Regions": ["eu-west-1", "eu-westt-1"]})
+
+    assert ex.status == "FAILED"
+    assert "Regions[1]" in (ex.cause or "")
+    assert "'eu-westt-1' is not a region AWS knows (in no partition): check the spelling" in (ex.cause or "")

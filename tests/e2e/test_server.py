@@ -16,8 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.e2e
-def test_the_served_emulator_runs_an_execution_for_an_http_client_and_stops_on_sigterm(tmp_path: Path) -> None:
+def _serve(tmp_path: Path) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -28,13 +27,66 @@ def test_the_served_emulator_runs_an_execution_for_an_http_client_and_stops_on_s
         "PYTHONPATH": str(ROOT / "lambda_src"),
     }
     env.pop("AWS_ENDPOINT_URL", None)
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "orgops.cli", "emulator", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=(tmp_path / "stderr").open("w"),
         text=True,
     )
+
+
+def _duplicate_state_names() -> str:
+    """Two Pass states named Work: one at the top, one inside a Map (as our template once had)."""
+    inner = {"StartAt": "Work", "States": {"Work": {"Type": "Pass", "End": True}}}
+    return json.dumps(
+        {
+            "StartAt": "Each",
+            "States": {
+                "Each": {"Type": "Map", "ItemProcessor": inner, "Next": "Work"},
+                "Work": {"Type": "Pass", "End": True},
+            },
+        }
+    )
+
+
+DUPLICATE_MESSAGE = (
+    "Invalid State Machine Definition: "
+    "'DUPLICATE_STATE_NAME: Duplicate State name: Work at /States/Each/ItemProcessor/States/Work'"
+)
+
+
+@pytest.mark.e2e
+def test_the_served_emulator_refuses_a_definition_with_duplicate_state_names_as_aws_does(tmp_path: Path) -> None:
+    proc = _serve(tmp_path)
+    try:
+        assert proc.stdout is not None
+        line = json.loads(proc.stdout.readline())
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+        sfn = session.client("stepfunctions", endpoint_url=line["endpoint"])
+        role = "arn:aws:iam::123456789012:role/orgops-state-machine"
+
+        with pytest.raises(sfn.exceptions.InvalidDefinition) as created:
+            sfn.create_state_machine(name="dup", definition=_duplicate_state_names(), roleArn=role)
+        arn = line["state_machines"]["unused-ebs-volumes"]
+        before = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+        with pytest.raises(sfn.exceptions.InvalidDefinition) as updated:
+            sfn.update_state_machine(stateMachineArn=arn, definition=_duplicate_state_names())
+
+        for error in (created.value, updated.value):
+            assert error.response["Error"] == {"Code": "InvalidDefinition", "Message": DUPLICATE_MESSAGE}
+            assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert [m["name"] for m in sfn.list_state_machines()["stateMachines"] if m["name"] == "dup"] == []
+        assert sfn.describe_state_machine(stateMachineArn=arn)["definition"] == before
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+    assert code == 0
+
+
+@pytest.mark.e2e
+def test_the_served_emulator_runs_an_execution_for_an_http_client_and_stops_on_sigterm(tmp_path: Path) -> None:
+    proc = _serve(tmp_path)
     try:
         assert proc.stdout is not None
         line = json.loads(proc.stdout.readline())

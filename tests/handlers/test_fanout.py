@@ -240,6 +240,44 @@ def test_an_explicit_region_list_replaces_the_default_regions(session: boto3.Ses
     assert result["AccountRegions"] == items([PROD_A], ["ap-southeast-2", "eu-central-1"])
 
 
+def test_a_named_opt_in_region_an_account_has_not_enabled_is_skipped_as_region_not_enabled(
+    session: boto3.Session, org: Org
+) -> None:
+    from orgops.emulator import account as emulated_account
+
+    emulated_account.opt_in(PROD_A, "af-south-1")
+
+    result = run(session, {"Regions": ["eu-west-1", "af-south-1"], "Accounts": {"Include": [PROD_A, PROD_B]}})
+
+    assert result["AccountRegions"] == [
+        *items([PROD_A], ["af-south-1", "eu-west-1"]),
+        *items([PROD_B], ["eu-west-1"]),
+    ]
+    assert result["Skipped"] == 1
+    (skipped,) = status_items(session)
+    assert (skipped["target"], skipped["status"], skipped["error_code"]) == (
+        {"S": f"{PROD_B}#af-south-1"},
+        {"S": "SKIPPED"},
+        {"S": "RegionNotEnabled"},
+    )
+    assert skipped["error_message"] == {
+        "S": "the account has not enabled this opt-in region (account:ListRegions); enable it, or leave it out"
+    }
+
+
+def test_named_regions_that_are_all_enabled_by_default_list_no_accounts_regions(
+    session: boto3.Session, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def listed(*_a: Any, **_k: Any) -> dict[str, list[str]]:
+        raise AssertionError("enabled_regions must not be called for regions every account has")
+
+    monkeypatch.setattr(org_listing, "enabled_regions", listed)
+
+    result = run(session, {"Regions": ["eu-west-1", "us-east-1"], "Accounts": {"Include": [PROD_A]}})
+
+    assert result["AccountRegions"] == items([PROD_A], ["eu-west-1", "us-east-1"])
+
+
 def test_all_regions_uses_each_active_accounts_enabled_regions(
     session: boto3.Session, org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:

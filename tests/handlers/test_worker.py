@@ -134,19 +134,21 @@ def test_an_aws_error_in_the_operation_is_failed_with_its_code(session: boto3.Se
     assert object_keys(session) == []
 
 
-def test_a_region_the_account_has_not_opted_into_is_skipped(session: boto3.Session, org: Org) -> None:
+def test_opt_in_required_means_not_subscribed_and_fails_the_target(session: boto3.Session, org: Org) -> None:
+    # OptInRequired is "not subscribed to this service", a real failure; a region the account has
+    # not enabled never reaches a worker (the fanout skips it from the account's region opt status).
     member = member_session(session, PROD_A)
     fail_call(member, "ec2", "DescribeVolumes", "OptInRequired", "You are not subscribed to this service.")
 
-    result = worker.work(event(PROD_A, "prod-a", "af-south-1"), SETTINGS, session, FixedSessions(member))
+    result = worker.work(event(PROD_A, "prod-a", "eu-west-1"), SETTINGS, session, FixedSessions(member))
 
     assert result == {
         "AccountId": PROD_A,
         "AccountName": "prod-a",
-        "Region": "af-south-1",
-        "Status": "SKIPPED",
+        "Region": "eu-west-1",
+        "Status": "FAILED",
         "Rows": 0,
-        "ErrorCode": "RegionNotEnabled",
+        "ErrorCode": "OptInRequired",
         "ErrorMessage": "You are not subscribed to this service.",
     }
 

@@ -207,7 +207,11 @@ def test_an_account_suspended_after_the_fanout_fails_its_targets_with_access_den
     assert (acc.output["Succeeded"], acc.output["Failed"], acc.output["Skipped"]) == (2, 2, 0)
 
 
-def test_a_region_the_account_has_not_enabled_is_skipped_as_region_not_enabled(faults: Reliability) -> None:
+def test_a_service_the_account_is_not_subscribed_to_fails_only_that_target_with_opt_in_required(
+    faults: Reliability,
+) -> None:
+    # OptInRequired: "not subscribed to this service" (a real failure, not a region not enabled:
+    # that one the fanout skips, test_account_regions.py).
     optout = faults.id("optout")
     faults.service_faults.add(
         Rule("DescribeVolumes", ("OptInRequired",), times=1000, account=optout, region="eu-west-1", status=401)
@@ -216,12 +220,12 @@ def test_a_region_the_account_has_not_enabled_is_skipped_as_region_not_enabled(f
     execution = run(faults, EBS, "optout", "retired")
 
     acc = account_for_every_target(faults.emu, execution, faults.targets("optout", "retired"))
-    skipped = acc.statuses[(optout, "eu-west-1")]
-    assert (skipped["status"], skipped["error_code"]) == ("SKIPPED", "RegionNotEnabled")
+    failed = acc.statuses[(optout, "eu-west-1")]
+    assert (failed["status"], failed["error_code"]) == ("FAILED", "OptInRequired")
     retired = acc.statuses[(faults.id("retired"), "eu-west-1")]
     assert (retired["status"], retired["error_code"]) == ("SKIPPED", "AccountNotActive")
-    assert (acc.output["Succeeded"], acc.output["Failed"], acc.output["Skipped"]) == (1, 0, 3)
-    assert acc.errors == []
+    assert (acc.output["Succeeded"], acc.output["Failed"], acc.output["Skipped"]) == (1, 1, 2)
+    assert [e["error_code"] for e in acc.errors] == ["OptInRequired"]
     assert volume_ids(acc.report, optout, "us-east-1") == seeded_ids(faults, "optout", "us-east-1")
 
 

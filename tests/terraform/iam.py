@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -98,3 +99,75 @@ def wildcard_problems(statement: Statement) -> list[str]:
         if loose:
             problems.append(f'{where}: "*" resource for {loose}')
     return problems
+
+
+# -- sample ARNs for the IAM database check ---------------------------------------------------------
+# What a policy's Terraform expressions become once the module's string locals are substituted:
+# each remaining reference gets a sample value of the kind Terraform would put there. A reference
+# missing here fails ``resolved_resources`` (add it, with a value of the right kind).
+SAMPLE_VALUES = {
+    "data.aws_partition.current.partition": "aws",
+    "data.aws_region.current.region": "us-east-1",
+    "data.aws_region.current.name": "us-east-1",
+    "data.aws_caller_identity.current.account_id": "111111111111",
+    "var.management_account_id": "222222222222",
+    "var.name_prefix": "orgops",
+    "var.org_reader_role_name": "orgops-org-reader",
+    "var.data_bucket_arn": "arn:aws:s3:::orgops-data-111111111111-us-east-1",
+    "aws_s3_bucket.this.arn": "arn:aws:s3:::orgops-data-111111111111-us-east-1",
+    "var.status_table_arn": "arn:aws:dynamodb:us-east-1:111111111111:table/orgops-status",
+    "var.kms_key_arn": "arn:aws:kms:us-east-1:111111111111:key/0e6a4c5b-2f3d-4e1a-9b7c-1a2b3c4d5e6f",
+    "var.topic_arn": "arn:aws:sns:us-east-1:111111111111:orgops-notifications",
+    "aws_sns_topic.this.arn": "arn:aws:sns:us-east-1:111111111111:orgops-notifications",
+    "aws_sfn_state_machine.this.arn": "arn:aws:states:us-east-1:111111111111:stateMachine:orgops-tags",
+    "each.value.member_role": "operation-readonly",
+    "each.value.extra_role_arns": "arn:aws:iam::222222222222:role/orgops-org-reader",
+    "local.state_machine[each.key]": "orgops-tags",
+    "local.organization_id": "o-a1b2c3d4e5",
+    "local.management_account_id": "222222222222",
+    "fn": "orgops-fanout",
+}
+# ``dynamic "statement"`` contents whose resource is the iterator's value: what it iterates over.
+ITERATOR_VALUES = {
+    "ReadSlackWebhookParameter": "arn:aws:ssm:us-east-1:111111111111:parameter/orgops/slack-webhook",
+    "ReadSlackWebhookSecret": "arn:aws:secretsmanager:us-east-1:111111111111:secret:orgops/slack-AbCdEf",
+    "DecryptSlackWebhook": "arn:aws:kms:us-east-1:111111111111:key/0e6a4c5b-2f3d-4e1a-9b7c-1a2b3c4d5e6f",
+}
+REFERENCE = re.compile(r"\$\{([^${}]+)\}")
+SIMPLE_REFERENCE = re.compile(r"^\$\{[A-Za-z_][\w.]*\}$")
+FLATTEN_FOR = re.compile(r"^\$\{flatten\(\[for (\w+) in \[.*\] : \[(.*)\]\]\)\}$")
+
+
+def string_locals(module: str) -> dict[str, str]:
+    """A module's locals whose value is a plain string template (not a map, list or call)."""
+    found: dict[str, str] = {}
+    for path in sorted((hcl.MODULES / module).glob("*.tf")):
+        for entry in hcl.load(path).get("locals", []):
+            for name, value in hcl.body(entry).items():
+                if isinstance(value, str) and value.startswith('"') and value.endswith('"'):
+                    found[name] = value[1:-1]
+                elif isinstance(value, str) and SIMPLE_REFERENCE.match(value):
+                    found[name] = value
+    return found
+
+
+def resolve(text: str, module: str) -> list[str]:
+    """Sample ARNs for one resource expression (a ``flatten([for ...])`` may give several)."""
+    looped = FLATTEN_FOR.match(text)
+    if looped:
+        return [resolve(hcl.label(item.strip()), module)[0] for item in hcl.split_top_level(looped.group(2))]
+    values = {f"local.{k}": v for k, v in string_locals(module).items()} | SAMPLE_VALUES
+    for _ in range(6):
+        text = REFERENCE.sub(lambda m: values.get(m.group(1).strip(), m.group(0)), text)
+    return [text]
+
+
+def resolved_resources(statement: Statement) -> list[str]:
+    module = statement.document.split("/", 1)[0]
+    resolved: list[str] = []
+    for resource in statement.resources:
+        if resource == "${statement.value}":
+            resolved.append(ITERATOR_VALUES[statement.sid])
+        else:
+            resolved += resolve(resource, module)
+    return resolved

@@ -82,3 +82,30 @@ def test_stack_set_is_service_managed_auto_deployed_with_named_iam() -> None:
     assert body["auto_deployment"][0]["enabled"] is True
     assert body["call_as"] == "${var.call_as}"
     assert body["template_body"] == '${file("${path.module}/templates/member-roles.cfn.json")}'
+
+
+def _cfn_lint(path) -> tuple[int, list[dict[str, Any]]]:
+    from tests.terraform.tools import run, tool
+
+    result = run([tool("cfn-lint"), "--format", "json", str(path)])
+    return result.returncode, json.loads(result.stdout or "[]")
+
+
+def test_cfn_lint_finds_nothing_in_the_stack_set_template() -> None:
+    returncode, findings = _cfn_lint(TEMPLATE)
+    assert [f"{f['Rule']['Id']} {f['Message']}" for f in findings] == []
+    assert returncode == 0
+
+
+def test_cfn_lint_reports_a_broken_template(tmp_path) -> None:
+    # Given the template with a property CloudFormation does not know on a role
+    doc = template()
+    doc["Resources"]["AdminRole"]["Properties"]["RoleNameTypo"] = "x"
+    broken = tmp_path / "broken.cfn.json"
+    broken.write_text(json.dumps(doc), encoding="utf-8")
+
+    returncode, findings = _cfn_lint(broken)
+
+    assert [(f["Rule"]["Id"], f["Level"]) for f in findings] == [("E3002", "Error")]
+    assert "RoleNameTypo" in findings[0]["Message"]
+    assert returncode != 0

@@ -50,7 +50,7 @@ def rendered_text() -> str:
         "batch_size": defaults["batch_size"],
         "max_concurrency": defaults["max_concurrency"],
         "distributed_max_concurrency": defaults["distributed_max_concurrency"],
-        "tolerated_failure_percentage": f"{float(defaults['tolerated_failure_percentage']):.1f}",
+        "tolerated_failure_percentage": f"{int(defaults['tolerated_failure_percentage']):d}",
         "child_execution_type": hcl.string(defaults["child_execution_type"]),
         "data_bucket": "orgops-data-111111111111-us-east-1",
         "state_machine_name": "orgops-unused-ebs-volumes",
@@ -63,10 +63,9 @@ def test_templatefile_passes_exactly_the_template_placeholders() -> None:
     assert set(templatefile_arguments()) == asl.placeholders(asl.TEMPLATE.read_text(encoding="utf-8"))
 
 
-def test_tolerated_failure_percentage_is_formatted_as_a_decimal() -> None:
-    assert (
-        templatefile_arguments()["tolerated_failure_percentage"] == 'format("%.1f", var.tolerated_failure_percentage)'
-    )
+def test_tolerated_failure_percentage_is_formatted_as_a_whole_number() -> None:
+    # AWS's ASL language service accepts only an integer there (test_asl_validators).
+    assert templatefile_arguments()["tolerated_failure_percentage"] == 'format("%d", var.tolerated_failure_percentage)'
 
 
 def test_default_regions_are_joined_with_commas() -> None:
@@ -147,5 +146,19 @@ def test_every_task_has_a_timeout_and_a_retry(where, machine) -> None:
     assert lacking == []
 
 
-def test_distributed_map_renders_tolerated_failure_percentage_as_a_decimal() -> None:
-    assert '"ToleratedFailurePercentage": 5.0,' in rendered_text()
+def test_distributed_map_renders_tolerated_failure_percentage_as_a_whole_number() -> None:
+    assert '"ToleratedFailurePercentage": 5,' in rendered_text()
+
+
+def _state_names(machine: dict[str, Any]) -> Iterator[str]:
+    for name, state in machine["States"].items():
+        yield name
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            yield from _state_names(processor)
+
+
+def test_state_names_are_unique_in_the_whole_definition() -> None:
+    # ASL: "state names MUST be unique within the scope of the whole state machine".
+    names = list(_state_names(json.loads(rendered_text())))
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []

@@ -176,3 +176,31 @@ def test_bad_default_regions_are_a_deployment_error(value: str, message: str) ->
         parse_default_regions(value)
 
     assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("regions", "field", "name"),
+    [(["eu-west-1", "eu-westt-1"], "Regions[1]", "eu-westt-1"), (["xx-north-9"], "Regions[0]", "xx-north-9")],
+)
+def test_a_region_no_aws_partition_has_is_refused_naming_it(regions: list[str], field: str, name: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        parse_input({"Regions": regions})
+
+    assert str(raised.value) == f"{field}: {name!r} is not a region AWS knows (in no partition): check the spelling"
+
+
+def test_regions_of_every_partition_are_known() -> None:
+    assert parse_input({"Regions": ["cn-north-1", "us-gov-west-1", "eu-west-1"]}).regions == (
+        "cn-north-1",
+        "us-gov-west-1",
+        "eu-west-1",
+    )
+
+
+def test_a_deployed_default_region_no_partition_has_is_refused() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        parse_default_regions("eu-west-1,eu-wset-1")
+
+    assert str(raised.value) == (
+        "DefaultRegions: 'eu-wset-1' is not a region AWS knows (in no partition): fix regions in Terraform"
+    )

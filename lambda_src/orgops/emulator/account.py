@@ -184,3 +184,58 @@ def list_regions(self: Any) -> str:
         regions(account_id), params.get("RegionOptStatusContains"), params.get("MaxResults"), params.get("NextToken")
     )
     return json.dumps(answer)
+
+
+# -- calls into a region the account has not enabled -----------------------------------------------
+# AWS answers them as if the credentials were unknown there (the account does not exist in that
+# region): EC2 with AuthFailure (401), JSON and REST-JSON services with UnrecognizedClientException
+# (403), query and REST-XML services with InvalidClientTokenId (403). Never OptInRequired, which
+# means "not subscribed to this service" (a real failure).
+EC2_REFUSAL = ("AuthFailure", 401, "AWS was not able to validate the provided access credentials")
+JSON_REFUSAL = ("UnrecognizedClientException", 403, "The security token included in the request is invalid.")
+QUERY_REFUSAL = ("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
+JSON_PROTOCOLS = frozenset({"json", "rest-json"})
+
+
+@functools.cache
+def _protocol(service: str) -> str:
+    try:
+        return str(botocore.session.get_session().get_service_model(service).metadata.get("protocol", ""))
+    except Exception:  # a service botocore does not model: answer as the query protocol does
+        return ""
+
+
+def region_refusal(service: str, region: str | None, account_id: str | None) -> tuple[str, int, str] | None:
+    """AWS's error for ``account_id`` calling ``service`` in ``region``, if it has not enabled it."""
+    if region not in OPT_IN_REGIONS or not account_id or region in _opted_in(account_id):
+        return None
+    if service == "ec2":
+        return EC2_REFUSAL
+    return JSON_REFUSAL if _protocol(service) in JSON_PROTOCOLS else QUERY_REFUSAL
+
+
+def wrap_call_action(original: Any) -> Any:
+    """Wrap moto's ``BaseResponse.call_action``: refuse calls into regions the caller has not enabled."""
+    from orgops.emulator import lambdas
+
+    @functools.wraps(original)
+    def call_action(self: Any) -> Any:
+        if lambdas.active() is None:
+            return original(self)
+        service = str(getattr(self, "boto3_service_name", "") or "")
+        refusal = region_refusal(service, getattr(self, "region", None), getattr(self, "current_account", None))
+        if refusal is None:
+            return original(self)
+        from moto.core.exceptions import ServiceException
+        from moto.core.responses import ActionResult
+
+        class RegionNotEnabledError(ServiceException):  # of this module: moto looks up no model for it
+            pass
+
+        code, status, message = refusal
+        _status, headers, body = self.serialized(ActionResult(RegionNotEnabledError(code, message)))
+        headers["status"] = status
+        return status, headers, body
+
+    call_action.orgops_wrapped = original  # type: ignore[attr-defined]
+    return call_action

@@ -15,6 +15,10 @@ Seams:
 - ``SecurityHubBackend.enable_security_hub`` wrapped, and standards APIs added (``securityhub``).
 - ``Inspector2Backend.enable`` / ``batch_get_account_status`` default ``accountIds`` to the caller (``inspector2``).
 - ``AccountResponse.list_regions`` added, on ``AccountBackend``'s per-account state (``account``).
+- ``StepFunctionsParserBackend._validate_definition`` wrapped: AWS's definition checks (``definitions``).
+- ``AmazonStateLanguageParser.parse`` wrapped: reads an integer ToleratedFailurePercentage as AWS does.
+- ``BaseResponse.call_action`` wrapped: a call into a region the account has not enabled gets AWS's
+  answer (``account.region_refusal``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from orgops.emulator import access, account, awslambda, inspector2, lambdas, securityhub, speed
+from orgops.emulator import access, account, awslambda, definitions, inspector2, lambdas, securityhub, speed
 
 MOTO_VERSION = "5.2.5"
 BOTOCORE_VERSION = "1.44.8"
@@ -49,7 +53,9 @@ class Seam:
         obj: Any = importlib.import_module(module)
         for part in qualname.split("."):
             obj = getattr(obj, part)
-        return getattr(obj, "orgops_wrapped", obj)
+        while hasattr(obj, "orgops_wrapped"):  # moto's own, under every layer the emulator added
+            obj = obj.orgops_wrapped
+        return obj
 
 
 SEAMS = (
@@ -123,6 +129,17 @@ SEAMS = (
         "its per-account instance holds the regions the emulated ListRegions says were opted into",
     ),
     Seam(
+        "moto.core.responses:BaseResponse.call_action",
+        "(self)",
+        "wrapped to refuse calls into a region the caller's account has not enabled, as AWS does",
+    ),
+    Seam("moto.core.responses:BaseResponse.serialized", "(self, action_result)", "called to answer AWS's error"),
+    Seam(
+        "moto.stepfunctions.parser.models:StepFunctionsParserBackend._validate_definition",
+        "(definition)",
+        "wrapped to refuse, as AWS does, definitions moto accepts (duplicate state names, missing targets)",
+    ),
+    Seam(
         "moto.stepfunctions.parser.asl.utils.boto_client:boto_client_for",
         "(region, service, state_credentials=None)",
         "wrapped to reuse one client per region and service (speed)",
@@ -170,7 +187,7 @@ SEAMS = (
     Seam(
         "moto.stepfunctions.parser.asl.parse.asl_parser:AmazonStateLanguageParser.parse",
         "(definition)",
-        "parse tree memoised per definition (speed)",
+        "parse tree memoised per definition (speed); integer ToleratedFailurePercentage read as AWS does",
     ),
     Seam("moto.core.base_backend:BackendDict.reset", "()", "counted: a reset empties the registry (speed)"),
     Seam("moto.iam.models:get_account_id_from", "(access_key)", "indexed by access key (speed)"),
@@ -359,6 +376,18 @@ def _create_account_with_role(original: Callable[..., Any]) -> Callable[..., Any
 
 
 # -- install ---------------------------------------------------------------------------------------
+def install_list_regions() -> None:
+    """Add Account Management's ListRegions to moto (idempotent): the fanout calls it, moto lacks it.
+
+    Part of ``install``; the tests call it alone to run the fanout against plain moto.
+    """
+    from moto.account import urls as account_urls
+    from moto.account.responses import AccountResponse
+
+    AccountResponse.list_regions = account.list_regions  # type: ignore[attr-defined]
+    account_urls.url_paths[account.URL_PATH] = AccountResponse.dispatch
+
+
 _installed = False
 _install_lock = threading.Lock()
 
@@ -400,16 +429,26 @@ def install(router: lambdas.Router | None = None) -> lambdas.Router:
             lambda_urls.url_paths[awslambda.URL_PATH] = LambdaResponse.dispatch
             for path in securityhub.URL_PATHS:
                 securityhub_urls.url_paths[path] = SecurityHubResponse.dispatch
-            from moto.account import urls as account_urls
-            from moto.account.responses import AccountResponse
+            install_list_regions()
+            from moto.core.responses import BaseResponse
 
-            AccountResponse.list_regions = account.list_regions  # type: ignore[attr-defined]
-            account_urls.url_paths[account.URL_PATH] = AccountResponse.dispatch
+            BaseResponse.call_action = account.wrap_call_action(BaseResponse.call_action)  # type: ignore[method-assign]
+            from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+            StepFunctionsParserBackend._validate_definition = staticmethod(  # type: ignore[method-assign]
+                definitions.wrap_validate_definition(StepFunctionsParserBackend._validate_definition)
+            )
             errors_module = importlib.import_module("moto.core.errors")
-            if "AccessDenied" not in errors_module.COMMON_ERROR_CODES:
-                # AWS's generic AccessDenied is in no service model: keep moto from warning on it.
-                errors_module.COMMON_ERROR_CODES.append("AccessDenied")
+            for code in ("AccessDenied", *(r[0] for r in (account.JSON_REFUSAL, account.QUERY_REFUSAL))):
+                # AWS's generic errors are in no service model: keep moto from warning on them.
+                if code not in errors_module.COMMON_ERROR_CODES:
+                    errors_module.COMMON_ERROR_CODES.append(code)
             speed.install()
+            from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+            AmazonStateLanguageParser.parse = staticmethod(  # type: ignore[method-assign]
+                definitions.wrap_parse(AmazonStateLanguageParser.parse)
+            )
             _installed = True
         return lambdas.activate(router or lambdas.Router())
 

@@ -48,7 +48,7 @@ class OperationSettings:
     batch_size: int = 20
     max_concurrency: int = 40
     distributed_max_concurrency: int = 100
-    tolerated_failure_percentage: float = 5.0
+    tolerated_failure_percentage: int = 5
     worker_timeout_seconds: int = 300
     worker_memory_size: int = 256
 
@@ -171,7 +171,7 @@ def definition_variables(
         "batch_size": op.batch_size,
         "max_concurrency": op.max_concurrency,
         "distributed_max_concurrency": op.distributed_max_concurrency,
-        "tolerated_failure_percentage": f"{op.tolerated_failure_percentage:.1f}",
+        "tolerated_failure_percentage": f"{op.tolerated_failure_percentage:d}",
         "child_execution_type": child_execution_type,
         "data_bucket": data_bucket,
         "state_machine_name": state_machine,

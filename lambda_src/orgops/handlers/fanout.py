@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from orgops import observability, operations, org, store, targets
+from orgops import observability, operations, org, regions, store, targets
 from orgops.config import FanoutSettings
 from orgops.errors import InvalidInput
 from orgops.operations.base import Operation
@@ -75,32 +75,47 @@ def check_output_size(result: Mapping[str, Any]) -> None:
     )
 
 
+def _none(_account: org.Account) -> list[str]:
+    return []
+
+
 def regions_chooser(
     operation: Operation,
     execution_input: targets.ExecutionInput,
     default_regions: str,
     mgmt: boto3.Session,
     selected: list[org.Account],
-) -> tuple[Any, list[str]]:
-    """``(regions_for(account), skipped_regions)`` for the plan of the ``selected`` accounts.
+) -> tuple[Any, list[str], Any]:
+    """``(regions_for(account), skipped_regions, not_enabled_for(account))`` for the ``selected``.
 
     With ``"ALL"``, only the selected ACTIVE accounts' regions are listed (one call each).
+    With named regions, one ListRegions call (the management account's own) tells which of them
+    are opt-in; only when some are are the selected ACTIVE accounts' enabled regions listed, and
+    an account that has not enabled one gets it in ``not_enabled_for`` (SKIPPED RegionNotEnabled).
     ``organization`` scope: one target, the management account in the home region (every other
     account gets no region, so no target and no skipped row).
     """
     if operation.scope == "organization":
         organization = client(mgmt, "organizations", "us-east-1").describe_organization()["Organization"]
         master, home = organization["MasterAccountId"], [operation.home_region]
-        return (lambda a: home if a.id == master else []), []
+        return (lambda a: home if a.id == master else []), [], _none
     if operation.scope == "global":
         home = [operation.home_region]
-        return (lambda _a: home), home
+        return (lambda _a: home), home, _none
+    active = [a.id for a in selected if a.status == "ACTIVE"]
     if execution_input.all_regions:
-        active = [a.id for a in selected if a.status == "ACTIVE"]
         enabled = org.enabled_regions(mgmt, active)
-        return (lambda a: enabled[a.id]), [targets.ALL_REGIONS]
-    regions = list(execution_input.regions or targets.parse_default_regions(default_regions))
-    return (lambda _a: regions), regions
+        return (lambda a: enabled[a.id]), [targets.ALL_REGIONS], _none
+    requested = list(execution_input.regions or targets.parse_default_regions(default_regions))
+    opt_in = regions.opt_in_regions(requested, org.own_region_statuses(mgmt)) if active else []
+    if not opt_in:
+        return (lambda _a: requested), requested, _none
+    enabled = org.enabled_regions(mgmt, active)
+
+    def missing(account: org.Account) -> list[str]:
+        return regions.not_enabled(requested, opt_in, enabled.get(account.id, ()))
+
+    return (lambda a: [r for r in requested if r not in missing(a)]), requested, missing
 
 
 def fanout(
@@ -119,17 +134,17 @@ def fanout(
     )
     targets.check_known_accounts(accounts, selection)
     selected = [a for a in accounts if targets.matches(a, selection)]
-    regions_for, skipped_regions = regions_chooser(
+    regions_for, skipped_regions, not_enabled_for = regions_chooser(
         operation, execution_input, str(event.get("DefaultRegions", "")), mgmt, selected
     )
-    plan = targets.plan_targets(selected, selection, regions_for, skipped_regions)
+    plan = targets.plan_targets(selected, selection, regions_for, skipped_regions, not_enabled_for)
 
     expires_at = int((time.time() if now is None else now) + settings.result_ttl_days * DAY)
     result: dict[str, Any] = {
         "Operation": operation.name,
         "ExecutionId": execution_arn,
         "TargetCount": len(plan.targets),
-        "Skipped": len(plan.skipped),
+        "Skipped": len(plan.skipped) + len(plan.not_enabled),
         "Common": {
             "Operation": operation.name,
             "Params": params,
@@ -146,11 +161,20 @@ def fanout(
         result.update(Mode=DISTRIBUTED, AccountRegions=[], Batches={"Bucket": settings.data_bucket, "Key": key})
     check_output_size(result)  # before anything is written: a refused run leaves nothing behind
 
-    if plan.skipped:
+    if plan.skipped or plan.not_enabled:
         store.batch_write(
             client(session, "dynamodb"),
             settings.status_table,
-            store.skipped_items(execution_arn, plan.skipped, "AccountNotActive", expires_at),
+            [
+                *store.skipped_items(execution_arn, plan.skipped, "AccountNotActive", expires_at),
+                *store.skipped_items(
+                    execution_arn,
+                    plan.not_enabled,
+                    "RegionNotEnabled",
+                    expires_at,
+                    "the account has not enabled this opt-in region (account:ListRegions); enable it, or leave it out",
+                ),
+            ],
         )
     if distributed:
         body = json.dumps([{"Targets": b} for b in targets.batches(plan.targets, batch_size)]).encode()

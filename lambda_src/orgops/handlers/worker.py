@@ -22,8 +22,9 @@ from orgops.operations.base import TARGET_COLUMNS
 from orgops.sessions import RoleSessions, client, new_session
 from orgops.targets import Target
 
-# Codes that mean "this region is not enabled for this account": the target is skipped.
-REGION_NOT_ENABLED = frozenset({"OptInRequired"})
+# A region the account has not enabled never reaches a worker: the fanout decides it from the
+# account's region opt status (SKIPPED RegionNotEnabled). Every ClientError here is FAILED:
+# ``OptInRequired`` means "not subscribed to this service", not "region not enabled".
 MAX_MESSAGE = 1000
 
 
@@ -74,8 +75,6 @@ def work(
     except ClientError as exc:
         err = exc.response.get("Error", {})
         code = str(err.get("Code", "ClientError"))
-        if code in REGION_NOT_ENABLED:
-            return status(target, store.SKIPPED, code="RegionNotEnabled", message=str(err.get("Message", "")))
         return status(target, store.FAILED, code=code, message=str(err.get("Message", "")))
 
 
