@@ -8,6 +8,12 @@ data "aws_organizations_organization" "this" {
 locals {
   package_path          = coalesce(var.package_path, "${path.root}/../dist/orgops.zip")
   management_account_id = data.aws_organizations_organization.this.master_account_id
+  # Read once with the management provider, passed to both member-roles instances.
+  organization = {
+    id                    = data.aws_organizations_organization.this.id
+    management_account_id = data.aws_organizations_organization.this.master_account_id
+    root_id               = data.aws_organizations_organization.this.roots[0].id
+  }
 
   readonly_role_name = "operation-readonly"
   admin_role_name    = "operation-admin"
@@ -64,9 +70,42 @@ module "member_roles" {
   org_reader_role_name            = var.org_reader_role_name
   readonly_policy_arns            = var.member_roles.readonly_policy_arns
   admin_policy_arns               = var.member_roles.admin_policy_arns
-  call_as                         = var.member_roles.call_as
   organizational_unit_ids         = var.member_roles.organizational_unit_ids
   create_management_account_roles = var.member_roles.create_management_account_roles
+  # The org-reader and the management account's roles always live here; the StackSet too, unless
+  # a delegated administrator creates it (member_roles_stack_set below).
+  create_stack_set = var.member_roles.call_as == "SELF"
+  call_as          = "SELF"
+  organization     = local.organization
+  operation_preferences = {
+    failure_tolerance_percentage = var.member_roles.failure_tolerance_percentage
+    max_concurrent_percentage    = var.member_roles.max_concurrent_percentage
+  }
+}
+
+# The StackSet from a StackSets delegated administrator (member_roles.call_as = "DELEGATED_ADMIN").
+module "member_roles_stack_set" {
+  source = "../modules/member-roles"
+  count  = var.member_roles.deploy && var.member_roles.call_as == "DELEGATED_ADMIN" ? 1 : 0
+
+  providers = {
+    aws = aws.stack_sets
+  }
+
+  readonly_lambda_role_arn        = module.operator_roles.worker_role_arns["readonly"]
+  admin_lambda_role_arn           = module.operator_roles.worker_role_arns["admin"]
+  org_reader_trusted_role_arns    = [module.operator_roles.fanout_role_arn, module.operator_roles.worker_role_arns["readonly"]]
+  readonly_role_name              = local.readonly_role_name
+  admin_role_name                 = local.admin_role_name
+  org_reader_role_name            = var.org_reader_role_name
+  readonly_policy_arns            = var.member_roles.readonly_policy_arns
+  admin_policy_arns               = var.member_roles.admin_policy_arns
+  organizational_unit_ids         = var.member_roles.organizational_unit_ids
+  create_management_account_roles = false
+  create_org_reader               = false
+  create_stack_set                = true
+  call_as                         = "DELEGATED_ADMIN"
+  organization                    = local.organization
   operation_preferences = {
     failure_tolerance_percentage = var.member_roles.failure_tolerance_percentage
     max_concurrent_percentage    = var.member_roles.max_concurrent_percentage

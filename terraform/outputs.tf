@@ -25,7 +25,13 @@ output "org_reader_role_arn" {
 
 output "member_roles_stack_set" {
   description = "Name of the StackSet deploying operation-readonly and operation-admin (null when not deployed here)."
-  value       = one(module.member_roles[*].stack_set_name)
+  value       = try(coalesce(one(module.member_roles[*].stack_set_name), one(module.member_roles_stack_set[*].stack_set_name)), null)
+
+  # A precondition, not a variable validation: Terraform < 1.9 cannot compare two variables there.
+  precondition {
+    condition     = var.member_roles.call_as == "SELF" || var.stack_sets_account_role_arn != null
+    error_message = "member_roles.call_as = \"DELEGATED_ADMIN\" needs stack_sets_account_role_arn: a role in the StackSets delegated administrator account, which creates the StackSet."
+  }
 }
 
 output "dashboard_name" {

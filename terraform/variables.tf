@@ -111,6 +111,17 @@ variable "child_execution_type" {
   }
 }
 
+variable "stack_sets_account_role_arn" {
+  type        = string
+  description = "With member_roles.call_as = \"DELEGATED_ADMIN\": a role in the StackSets delegated administrator account for the \"stack_sets\" provider, which creates the StackSet there (the org-reader and the management account's roles stay in the management account)."
+  default     = null
+
+  validation {
+    condition     = var.stack_sets_account_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.stack_sets_account_role_arn))
+    error_message = "stack_sets_account_role_arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
+  }
+}
+
 variable "member_roles" {
   type = object({
     deploy                          = optional(bool, true)
@@ -122,7 +133,7 @@ variable "member_roles" {
     max_concurrent_percentage       = optional(number, 25)
     create_management_account_roles = optional(bool, true)
   })
-  description = "The member roles StackSet (run with the management provider): whether to deploy it, SELF or DELEGATED_ADMIN, target OUs (empty: the root), managed policies, rollout preferences."
+  description = "The member roles: whether to deploy them, who creates the StackSet (SELF: the management account; DELEGATED_ADMIN: the account of stack_sets_account_role_arn), target OUs (empty: the root), managed policies, rollout preferences."
   default     = {}
 
   validation {

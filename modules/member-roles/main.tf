@@ -1,16 +1,28 @@
 # The member roles, in every account of the chosen OUs by a service-managed StackSet, and in the
 # management account directly (a service-managed StackSet never deploys there). Run this module
-# with the management account's provider (or a StackSets delegated administrator's, call_as).
+# with the management account's provider, or, for a StackSets delegated administrator, twice: the
+# StackSet with the delegated account's provider (call_as = "DELEGATED_ADMIN", create_org_reader
+# and create_management_account_roles false, organization given), everything else with the
+# management account's provider (create_stack_set = false). terraform/main.tf does exactly that.
 
-data "aws_organizations_organization" "this" {}
+# Read only when the organization is not given: `roots` is a management-account attribute, which a
+# StackSets delegated administrator cannot read (the root configuration passes it in then).
+data "aws_organizations_organization" "this" {
+  count = var.organization == null ? 1 : 0
+}
 
 data "aws_partition" "current" {}
 
 locals {
+  organization = var.organization != null ? var.organization : {
+    id                    = data.aws_organizations_organization.this[0].id
+    management_account_id = data.aws_organizations_organization.this[0].master_account_id
+    root_id               = data.aws_organizations_organization.this[0].roots[0].id
+  }
   partition             = data.aws_partition.current.partition
-  organization_id       = data.aws_organizations_organization.this.id
-  management_account_id = data.aws_organizations_organization.this.master_account_id
-  deployment_ou_ids     = length(var.organizational_unit_ids) > 0 ? var.organizational_unit_ids : [data.aws_organizations_organization.this.roots[0].id]
+  organization_id       = local.organization.id
+  management_account_id = local.organization.management_account_id
+  deployment_ou_ids     = length(var.organizational_unit_ids) > 0 ? var.organizational_unit_ids : [local.organization.root_id]
 
   # Trust of each member role: only the matching worker Lambda role in the operations account.
   member_roles = {

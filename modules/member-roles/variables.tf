@@ -105,6 +105,25 @@ variable "call_as" {
   }
 }
 
+variable "organization" {
+  type = object({
+    id                    = string
+    management_account_id = string
+    root_id               = string
+  })
+  description = "The organization (id o-..., management account id, root id r-...). Null: read with this module's provider, which then must be the management account's; give it when the provider is a StackSets delegated administrator."
+  default     = null
+
+  validation {
+    condition = var.organization == null || (
+      can(regex("^o-[a-z0-9]{10,32}$", var.organization.id)) &&
+      can(regex("^[0-9]{12}$", var.organization.management_account_id)) &&
+      can(regex("^r-[0-9a-z]{4,32}$", var.organization.root_id))
+    )
+    error_message = "organization must have id (o-xxxxxxxxxx), management_account_id (12 digits) and root_id (r-xxxx)."
+  }
+}
+
 variable "organizational_unit_ids" {
   type        = list(string)
   description = "OUs (or the root, r-xxxx) whose accounts get the member roles. Empty: the organization's root, so every account."

@@ -62,10 +62,10 @@ def test_modules_declare_no_provider_blocks() -> None:
     assert with_providers == []
 
 
-def test_root_configures_the_operations_provider_and_a_management_alias() -> None:
+def test_root_configures_the_operations_provider_a_management_and_a_stack_sets_alias() -> None:
     providers = hcl.load(hcl.ROOT_CONFIG / "providers.tf")["provider"]
     aliases = sorted(hcl.string(block.get("alias", "")) for entry in providers for block in entry.values())
-    assert aliases == ["", "management"]
+    assert aliases == ["", "management", "stack_sets"]
 
 
 def test_root_has_a_commented_backend_example() -> None:
