@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import threading
+import uuid
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
@@ -267,3 +268,20 @@ def wrap_parse(original: Any) -> Any:
 
     parse.orgops_wrapped = original  # type: ignore[attr-defined]
     return parse
+
+
+# -- StartExecution without a name ----------------------------------------------------------------
+def wrap_start_execution(original: Any) -> Any:
+    """Wrap moto's ``StepFunctionsParserBackend.start_execution``: a missing name becomes a UUID.
+
+    AWS: "If you don't provide a name for the execution, Step Functions automatically generates a
+    universally unique identifier (UUID) as the execution name" (StartExecution); moto names it
+    ``None``, so every unnamed execution had the same ARN and report prefix.
+    """
+
+    @functools.wraps(original)
+    def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    start_execution.orgops_wrapped = original  # type: ignore[attr-defined]
+    return start_execution

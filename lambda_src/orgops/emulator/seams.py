@@ -17,6 +17,7 @@ Seams:
 - ``AccountResponse.list_regions`` added, on ``AccountBackend``'s per-account state (``account``).
 - ``StepFunctionsParserBackend._validate_definition`` wrapped: AWS's definition checks (``definitions``).
 - ``AmazonStateLanguageParser.parse`` wrapped: reads an integer ToleratedFailurePercentage as AWS does.
+- ``StepFunctionsParserBackend.start_execution`` wrapped: an unnamed execution gets a UUID name.
 - ``BaseResponse.call_action`` wrapped: a call into a region the account has not enabled gets AWS's
   answer (``account.region_refusal``).
 """
@@ -134,6 +135,11 @@ SEAMS = (
         "wrapped to refuse calls into a region the caller's account has not enabled, as AWS does",
     ),
     Seam("moto.core.responses:BaseResponse.serialized", "(self, action_result)", "called to answer AWS's error"),
+    Seam(
+        "moto.stepfunctions.parser.models:StepFunctionsParserBackend.start_execution",
+        "(self, state_machine_arn, name=None, execution_input=None, trace_header=None)",
+        "wrapped to name an unnamed execution with a UUID, as AWS does (moto names it None)",
+    ),
     Seam(
         "moto.stepfunctions.parser.models:StepFunctionsParserBackend._validate_definition",
         "(definition)",
@@ -437,6 +443,9 @@ def install(router: lambdas.Router | None = None) -> lambdas.Router:
 
             StepFunctionsParserBackend._validate_definition = staticmethod(  # type: ignore[method-assign]
                 definitions.wrap_validate_definition(StepFunctionsParserBackend._validate_definition)
+            )
+            StepFunctionsParserBackend.start_execution = definitions.wrap_start_execution(  # type: ignore[method-assign]
+                StepFunctionsParserBackend.start_execution
             )
             errors_module = importlib.import_module("moto.core.errors")
             for code in ("AccessDenied", *(r[0] for r in (account.JSON_REFUSAL, account.QUERY_REFUSAL))):
