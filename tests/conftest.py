@@ -7,12 +7,25 @@ from dataclasses import dataclass
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
 from orgops.emulator import seams
 from orgops.sessions import new_session
 
 REGION = "us-east-1"
+
+# Property tests: a fixed seed (derandomize), a bounded number of examples, no example database
+# written into the tree, no wall-clock deadline (the 2-core CI machine is shared).
+settings.register_profile(
+    "orgops",
+    derandomize=True,
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("orgops")
 
 
 FAKE_AWS_ENV = {

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from orgops.text import safe_message
+
+FIELD_LIMIT = 200
+
 
 class OrgopsError(Exception):
     """Base class: every error orgops raises on purpose."""
@@ -19,9 +23,10 @@ class InvalidInput(OrgopsError):
     code = "InvalidInput"
 
     def __init__(self, field: str, problem: str) -> None:
-        self.field = field
-        self.problem = problem
-        super().__init__(f"{field}: {problem}")
+        # Both may hold what the caller sent (a key, a value): escaped, bounded, scrubbed.
+        self.field = safe_message(field, FIELD_LIMIT)
+        self.problem = safe_message(problem)
+        super().__init__(f"{self.field}: {self.problem}")
 
 
 class UnknownOperation(InvalidInput):

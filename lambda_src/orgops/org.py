@@ -63,6 +63,26 @@ def account_parents(org: Any) -> dict[str, tuple[str, ...]]:
     return parents
 
 
+def missing_units(session: boto3.Session, unit_ids: Iterable[str]) -> list[str]:
+    """The given OU and root ids that are not in the organization (one call per OU, one for roots)."""
+    ids = list(unit_ids)
+    if not ids:
+        return []
+    org = client(session, "organizations", "us-east-1")
+    roots = {r["Id"] for page in org.get_paginator("list_roots").paginate() for r in page["Roots"]}
+    missing = []
+    for unit in ids:
+        if unit.startswith("r-"):
+            if unit not in roots:
+                missing.append(unit)
+            continue
+        try:
+            org.describe_organizational_unit(OrganizationalUnitId=unit)
+        except org.exceptions.OrganizationalUnitNotFoundException:
+            missing.append(unit)
+    return missing
+
+
 def account_tags(org: Any, account_id: str) -> dict[str, str]:
     pages = org.get_paginator("list_tags_for_resource").paginate(ResourceId=account_id)
     return {t["Key"]: t["Value"] for page in pages for t in page["Tags"]}

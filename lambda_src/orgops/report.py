@@ -7,7 +7,7 @@ import io
 import json
 import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -17,6 +17,7 @@ from orgops import store
 from orgops.operations.base import TARGET_COLUMNS
 from orgops.sessions import client
 from orgops.targets import Target
+from orgops.text import safe_message
 
 ERROR_COLUMNS = (*TARGET_COLUMNS, "error_code", "error_message")
 PART_SIZE = 8 * 1024 * 1024
@@ -85,6 +86,27 @@ class S3StreamWriter(io.RawIOBase):
             self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
 
 
+class CsvRecords:
+    """Format one CSV record at a time, ending in ``\n``, with every cell holding ``\r`` or ``\n`` quoted.
+
+    ``csv.writer`` quotes a cell only for the characters of its own line terminator: with ``"\n"``
+    a cell holding a bare ``\r`` was written unquoted, and a reader (or a spreadsheet) split the
+    row there, starting a new row with whatever followed (a formula, a shifted column). The
+    writer here ends records in ``"\r\n"`` (so both characters force quoting) and each record's
+    terminator is then written as ``"\n"``.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+
+    def __call__(self, cells: Sequence[str]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(cells)
+        return self._buffer.getvalue()[:-2] + "\n"
+
+
 def write_csv(
     s3: Any, bucket: str, key: str, header: Iterable[str], rows: Iterable[list[str]], part_size: int = PART_SIZE
 ) -> int:
@@ -96,12 +118,12 @@ def write_csv(
     """
     out = S3StreamWriter(s3, bucket, key, "text/csv; charset=utf-8", part_size)
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
+    record = CsvRecords()
     count = 0
     try:
-        writer.writerow(list(header))
+        text.write(record(list(header)))
         for row in rows:
-            writer.writerow(row)
+            text.write(record(row))
             count += 1
             if text.tell() >= TEXT_CHUNK:
                 out.write(text.getvalue().encode())
@@ -126,6 +148,9 @@ class Tally:
     with_rows: list[tuple[str, str]] = field(default_factory=list)
 
 
+CODE_LIMIT = 200
+
+
 def tally(statuses: Iterable[dict[str, Any]]) -> Tally:
     """Count the statuses; failed targets become error rows (few, so they are kept)."""
     t = Tally()
@@ -145,8 +170,9 @@ def tally(statuses: Iterable[dict[str, Any]]) -> Tally:
                     store.format_cell(s.get("account_id", "")),
                     store.format_cell(s.get("account_name", "")),
                     store.format_cell(s.get("region", "")),
-                    store.format_cell(s.get("error_code") or "Unknown"),
-                    store.format_cell(error_message(s.get("error_message", ""))),
+                    # Scrubbed here too: a message the state machine caught was never the worker's.
+                    store.format_cell(safe_message(str(s.get("error_code") or "Unknown"), CODE_LIMIT)),
+                    store.format_cell(safe_message(error_message(s.get("error_message", "")))),
                 ]
             )
     return t

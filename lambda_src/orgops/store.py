@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ FAILED = "FAILED"
 SKIPPED = "SKIPPED"
 # Cells starting with these are formulas to a spreadsheet; they are escaped with a quote.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+LINE_FORMULA = re.compile(r"([\r\n])(?=[=+\-@\t])")  # a line break followed by a formula character
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,12 @@ def format_cell(value: Any) -> str:
     negative number stays a number.
     """
     text = _text(value)
-    if text.startswith(FORMULA_PREFIXES) and not isinstance(value, (bool, Number, datetime, date)):
+    if isinstance(value, (bool, Number, datetime, date)):
+        return text
+    # A line inside the cell is escaped too: a reader that splits rows on a bare CR or LF (a
+    # careless script, an old spreadsheet import) must not meet a formula at a line start.
+    text = LINE_FORMULA.sub(r"\1'", text)
+    if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
 

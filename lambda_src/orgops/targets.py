@@ -16,11 +16,14 @@ from typing import Any
 from orgops import regions as aws_regions
 from orgops.errors import InvalidInput
 from orgops.org import Account
+from orgops.text import field_path, kind, show
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$")
-REGION = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$")
-TAG_KEY = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
+# Whole strings (\A...\Z: "$" would accept a trailing newline) in AWS's ASCII character sets
+# ("\d" would accept other scripts' digits).
+ACCOUNT_ID = re.compile(r"\A[0-9]{12}\Z")
+OU_ID = re.compile(r"\A(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})\Z")
+REGION = re.compile(r"\A[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}\Z")
+TAG_KEY = re.compile(r"\A[\w.:/=+\-@ ]{1,128}\Z")
 ALL_REGIONS = "ALL"
 
 INPUT_KEYS = ("Regions", "Accounts", "Params", "DryRun")
@@ -61,34 +64,23 @@ class ExecutionInput:
     dry_run: bool
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
-
-
 def _check_keys(raw: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
     for key in raw:
         if key not in allowed:
-            path = f"{where}.{key}" if where else key
-            raise InvalidInput(path, f"unknown key; allowed keys are {', '.join(allowed)}")
+            raise InvalidInput(field_path(where, key), f"unknown key; allowed keys are {', '.join(allowed)}")
 
 
 def _string_list(raw: Any, where: str, pattern: re.Pattern[str], what: str, example: str) -> tuple[str, ...]:
     """A non-empty list of strings matching ``pattern``, as given (positions stay valid for errors)."""
     if not isinstance(raw, list):
-        raise InvalidInput(where, f"must be a list of {what}s (like {example}), got {_type_name(raw)}")
+        raise InvalidInput(where, f"must be a list of {what}s (like {example}), got {kind(raw)}")
     if not raw:
         raise InvalidInput(where, f"is empty; list at least one {what} or omit {where}")
     for i, value in enumerate(raw):
         if not isinstance(value, str):
-            raise InvalidInput(f"{where}[{i}]", f"must be a string (a {what} like {example}), got {_type_name(value)}")
+            raise InvalidInput(f"{where}[{i}]", f"must be a string (a {what} like {example}), got {kind(value)}")
         if not pattern.match(value):
-            raise InvalidInput(f"{where}[{i}]", f"{value!r} is not a valid {what} (like {example})")
+            raise InvalidInput(f"{where}[{i}]", f"{show(value)} is not a valid {what} (like {example})")
     return tuple(raw)
 
 
@@ -98,25 +90,27 @@ def _parse_regions(raw: Any) -> tuple[tuple[str, ...] | None, bool]:
     if raw == ALL_REGIONS:
         return None, True
     if isinstance(raw, str):
-        raise InvalidInput("Regions", f'must be a list of region names or "ALL", got {raw!r}')
+        raise InvalidInput("Regions", f'must be a list of region names or "ALL", got {show(raw)}')
     regions = _string_list(raw, "Regions", REGION, "region name", "eu-west-1")
     for i, name in aws_regions.unknown(regions):
-        raise InvalidInput(f"Regions[{i}]", f"{name!r} is not a region AWS knows (in no partition): check the spelling")
+        raise InvalidInput(
+            f"Regions[{i}]", f"{show(name)} is not a region AWS knows (in no partition): check the spelling"
+        )
     return tuple(dict.fromkeys(regions)), False  # a region listed twice runs once
 
 
 def _parse_tags(raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict):
-        raise InvalidInput("Accounts.Tags", f"must be an object of tag key to value, got {_type_name(raw)}")
+        raise InvalidInput("Accounts.Tags", f"must be an object of tag key to value, got {kind(raw)}")
     if not raw:
         raise InvalidInput("Accounts.Tags", "is empty; give at least one tag or omit Accounts.Tags")
     for key, value in raw.items():
         if not TAG_KEY.match(key):
             raise InvalidInput(
-                f"Accounts.Tags.{key}", "is not a valid tag key (1 to 128 letters, digits, spaces and _.:/=+-@)"
+                field_path("Accounts.Tags", key), "is not a valid tag key (1 to 128 letters, digits, spaces and _.:/=+-@)"
             )
         if not isinstance(value, str):
-            raise InvalidInput(f"Accounts.Tags.{key}", f"must be a string, got {_type_name(value)}")
+            raise InvalidInput(field_path("Accounts.Tags", key), f"must be a string, got {kind(value)}")
     return dict(raw)
 
 
@@ -124,12 +118,12 @@ def _parse_accounts(raw: Any) -> AccountFilter:
     if raw is None:
         return AccountFilter()
     if not isinstance(raw, dict):
-        raise InvalidInput("Accounts", f"must be an object, got {_type_name(raw)}")
+        raise InvalidInput("Accounts", f"must be an object, got {kind(raw)}")
     _check_keys(raw, ACCOUNTS_KEYS, "Accounts")
     account, account_example = "12-digit account id", '"123456789012"'
     ou, ou_example = "OU or root id", "ou-ab12-cd34ef56 or r-ab12"
     present = {k: v for k, v in raw.items() if v is not None}
-    return AccountFilter(
+    selection = AccountFilter(
         include=_string_list(present["Include"], "Accounts.Include", ACCOUNT_ID, account, account_example)
         if "Include" in present
         else (),
@@ -143,6 +137,14 @@ def _parse_accounts(raw: Any) -> AccountFilter:
         else (),
         tags=_parse_tags(present["Tags"]) if "Tags" in present else {},
     )
+    both = [i for i, a in enumerate(selection.exclude) if a in selection.include]
+    if both:
+        i = both[0]
+        raise InvalidInput(
+            f"Accounts.Exclude[{i}]",
+            f"{selection.exclude[i]} is also in Accounts.Include: list each account in one of them only",
+        )
+    return selection
 
 
 def parse_input(raw: Any) -> ExecutionInput:
@@ -153,7 +155,7 @@ def parse_input(raw: Any) -> ExecutionInput:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise InvalidInput("$", f"the execution input must be a JSON object, got {_type_name(raw)}")
+        raise InvalidInput("$", f"the execution input must be a JSON object, got {kind(raw)}")
     check_size(raw)
     _check_keys(raw, INPUT_KEYS, "")
     regions, all_regions = _parse_regions(raw.get("Regions"))
@@ -161,12 +163,12 @@ def parse_input(raw: Any) -> ExecutionInput:
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        raise InvalidInput("Params", f"must be an object of the operation's parameters, got {_type_name(params)}")
+        raise InvalidInput("Params", f"must be an object of the operation's parameters, got {kind(params)}")
     dry_run = raw.get("DryRun")
     if dry_run is None:
         dry_run = True
     if not isinstance(dry_run, bool):
-        raise InvalidInput("DryRun", f"must be true or false (a JSON boolean), got {_type_name(dry_run)} {dry_run!r}")
+        raise InvalidInput("DryRun", f"must be true or false (a JSON boolean), got {kind(dry_run)} {show(dry_run)}")
     return ExecutionInput(
         regions=regions,
         all_regions=all_regions,
@@ -214,10 +216,10 @@ def parse_default_regions(value: str) -> tuple[str, ...]:
         )
     for region in regions:
         if not REGION.match(region):
-            raise InvalidInput("DefaultRegions", f"{region!r} is not a valid region name")
+            raise InvalidInput("DefaultRegions", f"{show(region)} is not a valid region name")
     for _i, name in aws_regions.unknown(regions):
         raise InvalidInput(
-            "DefaultRegions", f"{name!r} is not a region AWS knows (in no partition): fix regions in Terraform"
+            "DefaultRegions", f"{show(name)} is not a region AWS knows (in no partition): fix regions in Terraform"
         )
     return regions
 
@@ -231,11 +233,24 @@ def needs_tags(accounts: AccountFilter) -> bool:
 
 
 def check_known_accounts(accounts: Sequence[Account], selection: AccountFilter) -> None:
-    """An included account id that is not in the organization is a typo, not an empty run."""
+    """An included or excluded account id that is not in the organization is a typo, not an empty
+    run (or, for Exclude, an account that runs when it should not)."""
     known = {a.id for a in accounts}
-    for i, account_id in enumerate(selection.include):
-        if account_id not in known:
-            raise InvalidInput(f"Accounts.Include[{i}]", f"{account_id} is not an account of this organization")
+    for where, ids in (("Accounts.Include", selection.include), ("Accounts.Exclude", selection.exclude)):
+        for i, account_id in enumerate(ids):
+            if account_id not in known:
+                raise InvalidInput(f"{where}[{i}]", f"{account_id} is not an account of this organization")
+
+
+def check_known_units(selection: AccountFilter, missing: Sequence[str]) -> None:
+    """An OU or root id that is not in the organization is a typo, not a compliant empty run."""
+    for i, unit in enumerate(selection.organizational_units):
+        if unit in missing:
+            raise InvalidInput(
+                f"Accounts.OrganizationalUnits[{i}]",
+                f"{unit} is not an OU or root of this organization (aws organizations list-roots, "
+                "list-organizational-units-for-parent list them)",
+            )
 
 
 def matches(account: Account, selection: AccountFilter) -> bool:

@@ -79,7 +79,7 @@ def test_a_malformed_account_id_fails_before_any_aws_call(capsys: pytest.Capture
     # No credentials would be needed: validation runs first (no mock, no endpoint here).
     code = cli.main(["run", "unused-ebs-volumes", "--accounts", "12345"])
     assert code == EXIT_USAGE
-    assert capsys.readouterr().err.startswith("orgops: Accounts.Include[0]: '12345' is not a valid 12-digit account id")
+    assert capsys.readouterr().err.startswith('orgops: Accounts.Include[0]: "12345" is not a valid 12-digit account id')
 
 
 def test_an_unknown_parameter_is_named_with_the_operation_parameters(capsys: pytest.CaptureFixture[str]) -> None:
@@ -134,5 +134,5 @@ def test_a_region_no_partition_has_is_refused_with_exit_code_2_before_anything_s
 
     assert code == EXIT_USAGE == 2
     assert capsys.readouterr().err == (
-        "orgops: Regions[1]: 'eu-westt-1' is not a region AWS knows (in no partition): check the spelling\n"
+        'orgops: Regions[1]: "eu-westt-1" is not a region AWS knows (in no partition): check the spelling\n'
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -287,5 +288,8 @@ def test_a_region_no_partition_has_fails_the_fanout_naming_it_before_any_worker_
     ex = regions.emu.run(OPERATION, {"Regions": ["eu-west-1", "eu-westt-1"]})
 
     assert ex.status == "FAILED"
-    assert "Regions[1]" in (ex.cause or "")
-    assert "'eu-westt-1' is not a region AWS knows (in no partition): check the spelling" in (ex.cause or "")
+    cause = json.loads(ex.cause or "{}")
+    assert (cause["errorType"], cause["errorMessage"]) == (
+        "InvalidInput",
+        'Regions[1]: "eu-westt-1" is not a region AWS knows (in no partition): check the spelling',
+    )

@@ -192,10 +192,50 @@ def test_include_outside_the_ou_filter_selects_nothing(session: boto3.Session, o
     assert result["TargetCount"] == 0
 
 
-def test_exclude_wins_over_include(session: boto3.Session, org: Org) -> None:
-    result = run(session, {"Accounts": {"Include": [PROD_A, PROD_B], "Exclude": [PROD_B]}})
+def test_an_account_both_included_and_excluded_is_refused_as_ambiguous(session: boto3.Session, org: Org) -> None:
+    # No hidden rule ("exclude wins"): the input says two things about one account.
+    with pytest.raises(InvalidInput) as caught:
+        run(session, {"Accounts": {"Include": [PROD_A, PROD_B], "Exclude": [PROD_B]}})
 
-    assert accounts_of(result) == [PROD_A]
+    assert str(caught.value) == (
+        f"Accounts.Exclude[0]: {PROD_B} is also in Accounts.Include: list each account in one of them only"
+    )
+    assert status_items(session) == []
+
+
+@pytest.mark.parametrize(
+    ("excluded", "message"),
+    [
+        ("999999999999", "Accounts.Exclude[0]: 999999999999 is not an account of this organization"),
+        (f"{PROD_B}\n", f'Accounts.Exclude[0]: "{PROD_B}\\n" is not a valid 12-digit account id (like "123456789012")'),
+        (
+            "١٢٣٤٥٦٧٨٩٠١٢",
+            'Accounts.Exclude[0]: "١٢٣٤٥٦٧٨٩٠١٢" is not a valid 12-digit account id (like "123456789012")',
+        ),
+    ],
+    ids=["not-in-organization", "trailing-newline", "arabic-indic-digits"],
+)
+def test_an_exclude_id_that_excludes_nothing_is_refused(
+    session: boto3.Session, org: Org, excluded: str, message: str
+) -> None:
+    # Once accepted, each excluded nothing: the account ran, in apply mode too.
+    with pytest.raises(InvalidInput) as caught:
+        run(session, {"Accounts": {"Exclude": [excluded]}, "DryRun": False})
+
+    assert str(caught.value) == message
+    assert status_items(session) == []
+
+
+@pytest.mark.parametrize("unit", ["ou-zzzz-zzzzzzzz", "r-zzzz"], ids=["ou", "root"])
+def test_an_ou_or_root_that_does_not_exist_is_refused_not_an_empty_run(
+    session: boto3.Session, org: Org, unit: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        run(session, {"Accounts": {"OrganizationalUnits": [org.ou_a, unit]}})
+
+    assert str(caught.value).startswith(
+        f"Accounts.OrganizationalUnits[1]: {unit} is not an OU or root of this organization"
+    )
 
 
 def test_an_included_account_outside_the_organization_is_an_error(session: boto3.Session, org: Org) -> None:
@@ -346,7 +386,7 @@ def test_above_the_threshold_targets_are_written_to_s3_in_batches(session: boto3
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"Input": {"Regions": "eu-west-1"}}, "Regions: must be a list of region names or \"ALL\", got 'eu-west-1'"),
+        ({"Input": {"Regions": "eu-west-1"}}, 'Regions: must be a list of region names or "ALL", got "eu-west-1"'),
         ({"Input": {"Accounts": {"Include": ["999999999999"]}}}, "Accounts.Include[0]: 999999999999 is not an"),
         ({"Input": {"Accounts": {"Include": [LEGACY]}, "Colour": 1}}, "Colour: unknown key"),
         ({"Operation": "nope"}, "Operation: no operation named 'nope'"),

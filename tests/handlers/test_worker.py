@@ -159,7 +159,7 @@ def test_a_long_error_message_is_cut_to_1000_characters(session: boto3.Session, 
 
     result = worker.work(event(PROD_A, "prod-a", "eu-west-1"), SETTINGS, session, FixedSessions(member))
 
-    assert result["ErrorMessage"] == "x" * 1000
+    assert result["ErrorMessage"] == "x" * 1000 + "… (5000 characters)"
 
 
 BROKEN = Operation(

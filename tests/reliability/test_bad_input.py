@@ -15,6 +15,7 @@ from orgops.errors import InvalidInput
 from orgops.operations.base import Param
 from orgops.sessions import client
 from orgops.targets import MAX_INPUT_BYTES, parse_input
+from orgops.text import field_path
 from tests.reliability.accounting import statuses
 from tests.reliability.conftest import Reliability
 
@@ -45,7 +46,7 @@ EXECUTION_INPUT_CASES: list[tuple[str, dict[str, Any]]] = [
     ("Accounts.Tags", {"Accounts": {"Tags": ["env"]}}),
     ("Accounts.Tags", {"Accounts": {"Tags": {}}}),
     ("Accounts.Tags.env", {"Accounts": {"Tags": {"env": ["prod"]}}}),
-    ("Accounts.Tags." + "k" * 129, {"Accounts": {"Tags": {"k" * 129: "v"}}}),
+    (field_path("Accounts.Tags", "k" * 129), {"Accounts": {"Tags": {"k" * 129: "v"}}}),
     ("Params", {"Params": ["Days", 3]}),
     ("Params", {"Params": "Days=3"}),
     ("DryRun", {"DryRun": "no"}),
@@ -208,7 +209,7 @@ def _results_objects(rel: Reliability, execution_arn: str) -> list[str]:
     ("execution_input", "message"),
     [
         ({"Params": {"AllowedPorts": [22, 70000]}}, "Params.AllowedPorts[1]: 70000 is above the maximum 65535"),
-        ({"Regions": "eu-west-1"}, "Regions: must be a list of region names or \"ALL\", got 'eu-west-1'"),
+        ({"Regions": "eu-west-1"}, 'Regions: must be a list of region names or "ALL", got "eu-west-1"'),
         (
             # moto's StartExecution accepts it (AWS would refuse it there): the fanout refuses it too
             HUGE_INCLUDE,

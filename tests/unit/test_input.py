@@ -71,14 +71,14 @@ BAD_INPUTS: list[tuple[Any, str]] = [
         "Accounts.Includes: unknown key; allowed keys are Include, Exclude, OrganizationalUnits, Tags",
     ),
     # Regions
-    ({"Regions": "eu-west-1"}, "Regions: must be a list of region names or \"ALL\", got 'eu-west-1'"),
-    ({"Regions": "all"}, "Regions: must be a list of region names or \"ALL\", got 'all'"),
+    ({"Regions": "eu-west-1"}, 'Regions: must be a list of region names or "ALL", got "eu-west-1"'),
+    ({"Regions": "all"}, 'Regions: must be a list of region names or "ALL", got "all"'),
     ({"Regions": 3}, "Regions: must be a list of region names (like eu-west-1), got a number"),
     ({"Regions": {"eu-west-1": True}}, "Regions: must be a list of region names (like eu-west-1), got an object"),
     ({"Regions": []}, "Regions: is empty; list at least one region name or omit Regions"),
-    ({"Regions": ["eu-west-1", "EU-WEST-1"]}, "Regions[1]: 'EU-WEST-1' is not a valid region name (like eu-west-1)"),
-    ({"Regions": ["eu-west-1a"]}, "Regions[0]: 'eu-west-1a' is not a valid region name (like eu-west-1)"),
-    ({"Regions": ["ALL"]}, "Regions[0]: 'ALL' is not a valid region name (like eu-west-1)"),
+    ({"Regions": ["eu-west-1", "EU-WEST-1"]}, 'Regions[1]: "EU-WEST-1" is not a valid region name (like eu-west-1)'),
+    ({"Regions": ["eu-west-1a"]}, 'Regions[0]: "eu-west-1a" is not a valid region name (like eu-west-1)'),
+    ({"Regions": ["ALL"]}, 'Regions[0]: "ALL" is not a valid region name (like eu-west-1)'),
     ({"Regions": [1]}, "Regions[0]: must be a string (a region name like eu-west-1), got a number"),
     # Accounts
     ({"Accounts": ["111111111111"]}, "Accounts: must be an object, got a list"),
@@ -89,11 +89,11 @@ BAD_INPUTS: list[tuple[Any, str]] = [
     ({"Accounts": {"Include": []}}, "Accounts.Include: is empty; list at least one 12-digit account id or omit"),
     (
         {"Accounts": {"Include": ["11111111111"]}},
-        "Accounts.Include[0]: '11111111111' is not a valid 12-digit account id (like \"123456789012\")",
+        'Accounts.Include[0]: "11111111111" is not a valid 12-digit account id (like "123456789012")',
     ),
     (
         {"Accounts": {"Exclude": ["111111111111", "1111-1111-1111"]}},
-        "Accounts.Exclude[1]: '1111-1111-1111' is not a valid 12-digit account id (like \"123456789012\")",
+        'Accounts.Exclude[1]: "1111-1111-1111" is not a valid 12-digit account id (like "123456789012")',
     ),
     (
         {"Accounts": {"Include": [111111111111]}},
@@ -101,11 +101,11 @@ BAD_INPUTS: list[tuple[Any, str]] = [
     ),
     (
         {"Accounts": {"OrganizationalUnits": ["ou-ab12"]}},
-        "Accounts.OrganizationalUnits[0]: 'ou-ab12' is not a valid OU or root id (like ou-ab12-cd34ef56 or r-ab12)",
+        'Accounts.OrganizationalUnits[0]: "ou-ab12" is not a valid OU or root id (like ou-ab12-cd34ef56 or r-ab12)',
     ),
     (
         {"Accounts": {"OrganizationalUnits": ["OU-AB12-CD34EF56"]}},
-        "Accounts.OrganizationalUnits[0]: 'OU-AB12-CD34EF56' is not a valid OU or root id "
+        'Accounts.OrganizationalUnits[0]: "OU-AB12-CD34EF56" is not a valid OU or root id '
         "(like ou-ab12-cd34ef56 or r-ab12)",
     ),
     ({"Accounts": {"OrganizationalUnits": []}}, "Accounts.OrganizationalUnits: is empty; list at least one OU"),
@@ -113,12 +113,12 @@ BAD_INPUTS: list[tuple[Any, str]] = [
     ({"Accounts": {"Tags": {}}}, "Accounts.Tags: is empty; give at least one tag or omit Accounts.Tags"),
     ({"Accounts": {"Tags": {"env": 1}}}, "Accounts.Tags.env: must be a string, got a number"),
     ({"Accounts": {"Tags": {"env": True}}}, "Accounts.Tags.env: must be a string, got a boolean"),
-    ({"Accounts": {"Tags": {"": "x"}}}, "Accounts.Tags.: is not a valid tag key (1 to 128 letters, digits"),
+    ({"Accounts": {"Tags": {"": "x"}}}, 'Accounts.Tags[""]: is not a valid tag key (1 to 128 letters, digits'),
     # Params
     ({"Params": "StandardArns=x"}, "Params: must be an object of the operation's parameters, got a string"),
     ({"Params": []}, "Params: must be an object of the operation's parameters, got a list"),
     # DryRun
-    ({"DryRun": "false"}, "DryRun: must be true or false (a JSON boolean), got a string 'false'"),
+    ({"DryRun": "false"}, 'DryRun: must be true or false (a JSON boolean), got a string "false"'),
     ({"DryRun": 0}, "DryRun: must be true or false (a JSON boolean), got a number 0"),
 ]
 
@@ -168,7 +168,7 @@ def test_default_regions_are_a_comma_separated_terraform_setting() -> None:
     [
         ("", "DefaultRegions: no regions were deployed for this operation; set regions in Terraform or pass Regions"),
         (" , ", "DefaultRegions: no regions were deployed for this operation"),
-        ("eu-west-1,Ireland", "DefaultRegions: 'Ireland' is not a valid region name"),
+        ("eu-west-1,Ireland", 'DefaultRegions: "Ireland" is not a valid region name'),
     ],
 )
 def test_bad_default_regions_are_a_deployment_error(value: str, message: str) -> None:
@@ -186,7 +186,7 @@ def test_a_region_no_aws_partition_has_is_refused_naming_it(regions: list[str], 
     with pytest.raises(InvalidInput) as raised:
         parse_input({"Regions": regions})
 
-    assert str(raised.value) == f"{field}: {name!r} is not a region AWS knows (in no partition): check the spelling"
+    assert str(raised.value) == f'{field}: "{name}" is not a region AWS knows (in no partition): check the spelling'
 
 
 def test_regions_of_every_partition_are_known() -> None:
@@ -202,5 +202,5 @@ def test_a_deployed_default_region_no_partition_has_is_refused() -> None:
         parse_default_regions("eu-west-1,eu-wset-1")
 
     assert str(raised.value) == (
-        "DefaultRegions: 'eu-wset-1' is not a region AWS knows (in no partition): fix regions in Terraform"
+        'DefaultRegions: "eu-wset-1" is not a region AWS knows (in no partition): fix regions in Terraform'
     )

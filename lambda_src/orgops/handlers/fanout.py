@@ -21,6 +21,7 @@ from orgops.config import FanoutSettings
 from orgops.errors import InvalidInput
 from orgops.operations.base import Operation
 from orgops.sessions import client, new_session
+from orgops.text import show
 
 INLINE = "INLINE"
 DISTRIBUTED = "DISTRIBUTED"
@@ -30,7 +31,7 @@ DAY = 86_400
 def _int_setting(event: Mapping[str, Any], key: str, default: int) -> int:
     value = event.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput(key, f"must be a positive integer (a Terraform setting), got {value!r}")
+        raise InvalidInput(key, f"must be a positive integer (a Terraform setting), got {show(value)}")
     return value
 
 
@@ -133,6 +134,7 @@ def fanout(
         mgmt, with_parents=targets.needs_parents(selection), with_tags=targets.needs_tags(selection)
     )
     targets.check_known_accounts(accounts, selection)
+    targets.check_known_units(selection, org.missing_units(mgmt, selection.organizational_units))
     selected = [a for a in accounts if targets.matches(a, selection)]
     regions_for, skipped_regions, not_enabled_for = regions_chooser(
         operation, execution_input, str(event.get("DefaultRegions", "")), mgmt, selected

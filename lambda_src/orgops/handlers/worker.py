@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from orgops import observability, operations, store
 from orgops.config import WorkerSettings
@@ -21,11 +21,13 @@ from orgops.errors import OrgopsError
 from orgops.operations.base import TARGET_COLUMNS
 from orgops.sessions import RoleSessions, client, new_session
 from orgops.targets import Target
+from orgops.text import safe_message
 
 # A region the account has not enabled never reaches a worker: the fanout decides it from the
 # account's region opt status (SKIPPED RegionNotEnabled). Every ClientError here is FAILED:
 # ``OptInRequired`` means "not subscribed to this service", not "region not enabled".
 MAX_MESSAGE = 1000
+MAX_CODE = 200
 
 
 def status(target: Target, state: str, rows: int = 0, code: str = "", message: str = "") -> dict[str, Any]:
@@ -33,8 +35,8 @@ def status(target: Target, state: str, rows: int = 0, code: str = "", message: s
         **target.as_item(),
         "Status": state,
         "Rows": rows,
-        "ErrorCode": code,
-        "ErrorMessage": message[:MAX_MESSAGE],
+        "ErrorCode": safe_message(code, MAX_CODE),
+        "ErrorMessage": safe_message(message, MAX_MESSAGE),
     }
 
 
@@ -76,6 +78,10 @@ def work(
         err = exc.response.get("Error", {})
         code = str(err.get("Code", "ClientError"))
         return status(target, store.FAILED, code=code, message=str(err.get("Message", "")))
+    except BotoCoreError as exc:
+        # No response from AWS (a connection, endpoint or signing problem): botocore's message can
+        # quote the request, Authorization header included; status() scrubs it.
+        return status(target, store.FAILED, code=type(exc).__name__, message=str(exc))
 
 
 # One cache per warm Lambda environment, made on the first invocation (never at import time):

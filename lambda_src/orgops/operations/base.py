@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from orgops.errors import InvalidInput
+from orgops.text import field_path, kind, show
 
 if TYPE_CHECKING:
     import boto3
@@ -97,16 +98,16 @@ class Param:
 
 
 def _kind_error(where: str, expected: str, value: Any) -> InvalidInput:
-    return InvalidInput(where, f"must be {expected}, got {type(value).__name__} {value!r}")
+    return InvalidInput(where, f"must be {expected}, got {kind(value)} {show(value)}")
 
 
 def _check_string(p: Param, value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise _kind_error(where, "a non-empty string", value)
     if p.choices and value not in p.choices:
-        raise InvalidInput(where, f"{value!r} is not one of {', '.join(p.choices)}")
+        raise InvalidInput(where, f"{show(value)} is not one of {', '.join(p.choices)}")
     if p.pattern and not re.fullmatch(p.pattern, value):
-        raise InvalidInput(where, f"{value!r} does not match {p.pattern}")
+        raise InvalidInput(where, f"{show(value)} does not match {p.pattern}")
     return value
 
 
@@ -143,11 +144,11 @@ def _check_string_map(p: Param, value: Any, where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, v in value.items():
         if p.key_pattern and not re.fullmatch(p.key_pattern, key):
-            raise InvalidInput(f"{where}.{key}", f"the key {key!r} does not match {p.key_pattern}")
+            raise InvalidInput(field_path(where, key), f"the key {show(key)} does not match {p.key_pattern}")
         if not isinstance(v, str):
-            raise _kind_error(f"{where}.{key}", "a string", v)
+            raise _kind_error(field_path(where, key), "a string", v)
         if p.pattern and not re.fullmatch(p.pattern, v):
-            raise InvalidInput(f"{where}.{key}", f"{v!r} does not match {p.pattern}")
+            raise InvalidInput(field_path(where, key), f"{show(v)} does not match {p.pattern}")
         out[key] = v
     return out
 
@@ -200,10 +201,10 @@ class Operation:
         for key in raw:
             if key not in known:
                 allowed = ", ".join(known) or "none"
-                raise InvalidInput(f"Params.{key}", f"unknown parameter for {self.name}; its parameters: {allowed}")
+                raise InvalidInput(field_path("Params", key), f"unknown parameter for {self.name}; its parameters: {allowed}")
         out: dict[str, Any] = {}
         for p in self.params:
-            if p.name in raw:
+            if raw.get(p.name) is not None:  # null means omitted, as everywhere in the input
                 out[p.name] = p.validate(raw[p.name])
             elif p.required:
                 raise InvalidInput(f"Params.{p.name}", f"is required by {self.name}: {p.description}")

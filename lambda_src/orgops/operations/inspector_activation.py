@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from orgops.errors import InvalidInput
 from orgops.operations.base import Operation, Param, Row
 from orgops.operations.common import attempt
 from orgops.sessions import client
@@ -71,6 +72,16 @@ def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_r
         }
 
 
+def check(params: Mapping[str, Any]) -> None:
+    """Inspector's Lambda code scanning needs Lambda standard scanning: Enable refuses LAMBDA_CODE alone."""
+    types = params["ResourceTypes"]
+    if "LAMBDA_CODE" in types and "LAMBDA" not in types:
+        raise InvalidInput(
+            f"Params.ResourceTypes[{types.index('LAMBDA_CODE')}]",
+            "LAMBDA_CODE (Lambda code scanning) needs LAMBDA (Lambda standard scanning): add LAMBDA",
+        )
+
+
 OPERATION = Operation(
     name="inspector-activation",
     description=(
@@ -81,6 +92,7 @@ OPERATION = Operation(
     mutating=True,
     columns=("resource_type", "action", "status_before", "status_after", "applied", "error"),
     run=run,
+    check=check,
     params=(
         Param(
             "ResourceTypes",

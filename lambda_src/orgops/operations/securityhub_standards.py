@@ -19,6 +19,7 @@ fails is reported (``applied`` false, ``error``) and the others still run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from orgops.errors import InvalidInput
 from orgops.operations.base import Operation, Param, Row
 from orgops.operations.common import attempt, client_error
 from orgops.sessions import client
+from orgops.text import show
 
 if TYPE_CHECKING:
     import boto3
@@ -164,7 +166,26 @@ def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_r
     yield from disable_controls(hub, params["DisabledControls"], dry_run)
 
 
+ARN_REGION = re.compile(r"\Aarn:aws[a-z-]*:securityhub:([A-Za-z0-9-]*)::")
+
+
+def _check_regionless(field: str, arns: list[str]) -> None:
+    """A standard ARN names its region, and Security Hub refuses another region's standard: the
+    ARNs must say REGION (replaced by each target's region) or no region (legacy CIS 1.2.0)."""
+    for i, arn in enumerate(arns):
+        match = ARN_REGION.match(arn)
+        region = match.group(1) if match else ""
+        if region not in ("", "REGION"):
+            raise InvalidInput(
+                f"Params.{field}[{i}]",
+                f"names the region {show(region)}; write REGION there (replaced by each target's region): "
+                "Security Hub refuses a standard of another region",
+            )
+
+
 def check(params: Mapping[str, Any]) -> None:
+    _check_regionless("StandardArns", params["StandardArns"])
+    _check_regionless("DisableStandardArns", params["DisableStandardArns"])
     both = sorted(set(params["StandardArns"]) & set(params["DisableStandardArns"]))
     if both:
         raise InvalidInput(

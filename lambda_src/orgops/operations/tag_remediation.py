@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from orgops.errors import InvalidInput
 from orgops.operations.base import Operation, Param, Row
 from orgops.operations.common import (
     TAG_KEY_PATTERN,
@@ -73,6 +74,16 @@ def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_r
                 }
 
 
+def check(params: Mapping[str, Any]) -> None:
+    """AWS reserves the ``aws:`` prefix: TagResources refuses such keys, so the dry run must too."""
+    for key in params["RequiredTags"]:
+        if key.lower().startswith("aws:"):
+            raise InvalidInput(
+                f"Params.RequiredTags.{key}",
+                "tag keys starting with aws: are reserved for AWS and cannot be added; use another prefix",
+            )
+
+
 OPERATION = Operation(
     name="tag-remediation",
     description=(
@@ -92,6 +103,7 @@ OPERATION = Operation(
         "error",
     ),
     run=run,
+    check=check,
     params=(
         Param(
             "RequiredTags",
