@@ -62,16 +62,16 @@ module "member_roles" {
     aws = aws.management
   }
 
-  readonly_lambda_role_arn        = module.operator_roles.worker_role_arns["readonly"]
-  admin_lambda_role_arn           = module.operator_roles.worker_role_arns["admin"]
-  org_reader_trusted_role_arns    = [module.operator_roles.fanout_role_arn, module.operator_roles.worker_role_arns["readonly"]]
-  readonly_role_name              = local.readonly_role_name
-  admin_role_name                 = local.admin_role_name
-  org_reader_role_name            = var.org_reader_role_name
-  readonly_policy_arns            = var.member_roles.readonly_policy_arns
-  admin_policy_arns               = var.member_roles.admin_policy_arns
-  organizational_unit_ids         = var.member_roles.organizational_unit_ids
-  create_management_account_roles = var.member_roles.create_management_account_roles
+  readonly_lambda_role_arn     = module.operator_roles.worker_role_arns["readonly"]
+  admin_lambda_role_arn        = module.operator_roles.worker_role_arns["admin"]
+  org_reader_trusted_role_arns = [module.operator_roles.fanout_role_arn, module.operator_roles.worker_role_arns["readonly"]]
+  readonly_role_name           = local.readonly_role_name
+  admin_role_name              = local.admin_role_name
+  org_reader_role_name         = var.org_reader_role_name
+  readonly_policy_arns         = var.member_roles.readonly_policy_arns
+  admin_policy_arns            = var.member_roles.admin_policy_arns
+  organizational_unit_ids      = var.member_roles.organizational_unit_ids
+  management_account_roles     = var.member_roles.management_account_roles
   # The org-reader and the management account's roles always live here; the StackSet too, unless
   # a delegated administrator creates it (member_roles_stack_set below).
   create_stack_set = var.member_roles.call_as == "SELF"
@@ -92,20 +92,20 @@ module "member_roles_stack_set" {
     aws = aws.stack_sets
   }
 
-  readonly_lambda_role_arn        = module.operator_roles.worker_role_arns["readonly"]
-  admin_lambda_role_arn           = module.operator_roles.worker_role_arns["admin"]
-  org_reader_trusted_role_arns    = [module.operator_roles.fanout_role_arn, module.operator_roles.worker_role_arns["readonly"]]
-  readonly_role_name              = local.readonly_role_name
-  admin_role_name                 = local.admin_role_name
-  org_reader_role_name            = var.org_reader_role_name
-  readonly_policy_arns            = var.member_roles.readonly_policy_arns
-  admin_policy_arns               = var.member_roles.admin_policy_arns
-  organizational_unit_ids         = var.member_roles.organizational_unit_ids
-  create_management_account_roles = false
-  create_org_reader               = false
-  create_stack_set                = true
-  call_as                         = "DELEGATED_ADMIN"
-  organization                    = local.organization
+  readonly_lambda_role_arn     = module.operator_roles.worker_role_arns["readonly"]
+  admin_lambda_role_arn        = module.operator_roles.worker_role_arns["admin"]
+  org_reader_trusted_role_arns = [module.operator_roles.fanout_role_arn, module.operator_roles.worker_role_arns["readonly"]]
+  readonly_role_name           = local.readonly_role_name
+  admin_role_name              = local.admin_role_name
+  org_reader_role_name         = var.org_reader_role_name
+  readonly_policy_arns         = var.member_roles.readonly_policy_arns
+  admin_policy_arns            = var.member_roles.admin_policy_arns
+  organizational_unit_ids      = var.member_roles.organizational_unit_ids
+  management_account_roles     = []
+  create_org_reader            = false
+  create_stack_set             = true
+  call_as                      = "DELEGATED_ADMIN"
+  organization                 = local.organization
   operation_preferences = {
     failure_tolerance_percentage = var.member_roles.failure_tolerance_percentage
     max_concurrent_percentage    = var.member_roles.max_concurrent_percentage

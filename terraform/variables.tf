@@ -124,14 +124,14 @@ variable "stack_sets_account_role_arn" {
 
 variable "member_roles" {
   type = object({
-    deploy                          = optional(bool, true)
-    call_as                         = optional(string, "SELF")
-    organizational_unit_ids         = optional(list(string), [])
-    readonly_policy_arns            = optional(list(string), ["arn:aws:iam::aws:policy/ReadOnlyAccess"])
-    admin_policy_arns               = optional(list(string), ["arn:aws:iam::aws:policy/AdministratorAccess"])
-    failure_tolerance_percentage    = optional(number, 10)
-    max_concurrent_percentage       = optional(number, 25)
-    create_management_account_roles = optional(bool, true)
+    deploy                       = optional(bool, true)
+    call_as                      = optional(string, "SELF")
+    organizational_unit_ids      = optional(list(string), [])
+    readonly_policy_arns         = optional(list(string), ["arn:aws:iam::aws:policy/ReadOnlyAccess"])
+    admin_policy_arns            = optional(list(string), ["arn:aws:iam::aws:policy/AdministratorAccess"])
+    failure_tolerance_percentage = optional(number, 10)
+    max_concurrent_percentage    = optional(number, 25)
+    management_account_roles     = optional(list(string), ["readonly"])
   })
   description = "The member roles: whether to deploy them, who creates the StackSet (SELF: the management account; DELEGATED_ADMIN: the account of stack_sets_account_role_arn), target OUs (empty: the root), managed policies, rollout preferences."
   default     = {}

@@ -2,7 +2,7 @@
 # management account directly (a service-managed StackSet never deploys there). Run this module
 # with the management account's provider, or, for a StackSets delegated administrator, twice: the
 # StackSet with the delegated account's provider (call_as = "DELEGATED_ADMIN", create_org_reader
-# and create_management_account_roles false, organization given), everything else with the
+# and management_account_roles empty, organization given), everything else with the
 # management account's provider (create_stack_set = false). terraform/main.tf does exactly that.
 
 # Read only when the organization is not given: `roots` is a management-account attribute, which a
@@ -116,7 +116,7 @@ data "aws_iam_policy_document" "member_trust" {
 }
 
 resource "aws_iam_role" "member" {
-  for_each = var.create_management_account_roles ? local.member_roles : {}
+  for_each = { for k, r in local.member_roles : k => r if contains(var.management_account_roles, k) }
 
   name                 = each.value.name
   description          = "orgops ${each.key} operations in the management account, assumed by the ${each.key} worker Lambda only."
@@ -129,7 +129,7 @@ resource "aws_iam_role_policy_attachment" "member" {
   for_each = {
     for pair in flatten([
       for role, r in local.member_roles : [for arn in r.policy_arns : { key = "${role} ${arn}", role = role, arn = arn }]
-    ]) : pair.key => pair if var.create_management_account_roles
+    ]) : pair.key => pair if contains(var.management_account_roles, pair.role)
   }
 
   role       = aws_iam_role.member[each.value.role].name

@@ -165,10 +165,15 @@ variable "operation_preferences" {
   }
 }
 
-variable "create_management_account_roles" {
-  type        = bool
-  description = "Also create operation-readonly and operation-admin in the management account (service-managed StackSets never deploy there)."
-  default     = true
+variable "management_account_roles" {
+  type        = list(string)
+  description = "Which member roles also exist in the management account (a service-managed StackSet never deploys there): readonly by default. Add admin only on purpose: an admin worker in the management account (and anyone who can change its code in the operations account) administers the organization."
+  default     = ["readonly"]
+
+  validation {
+    condition     = alltrue([for r in var.management_account_roles : contains(["readonly", "admin"], r)])
+    error_message = "management_account_roles may list readonly and admin only (admin on purpose: it administers the organization)."
+  }
 }
 
 variable "create_stack_set" {

@@ -1,6 +1,6 @@
 # One operation: its worker Lambda, its state machine (the ASL template rendered by
-# templatefile), logs, optional X-Ray, an optional schedule, and a notification when an
-# execution fails, times out or aborts.
+# templatefile), logs, optional X-Ray, an optional schedule, and, when an execution fails, times
+# out or aborts, a notification and a partial report (the targets that finished).
 
 data "aws_caller_identity" "current" {}
 
@@ -104,7 +104,7 @@ resource "aws_sfn_state_machine" "this" {
   }
 }
 
-# --- Notification when an execution fails, times out or aborts ---------------------------------
+# --- Notification and partial report when an execution fails, times out or aborts ------------
 
 resource "aws_cloudwatch_event_rule" "failed" {
   name        = "${var.state_machine_name}-failed"
@@ -133,6 +133,38 @@ resource "aws_cloudwatch_event_target" "failed" {
     }
     input_template = "\"orgops ${var.operation}: execution <execution> ended with status <status>.\""
   }
+}
+
+# The Report step never runs in an execution that failed, timed out or was stopped: the report
+# function is invoked with the status change instead and writes the report of the targets that
+# finished, marked "Partial" in summary.json. The operation is named because the report function
+# is shared by every operation's state machine (orgops.handlers.report.report_request; the
+# emulator hands it the same event: orgops.emulator.lambdas.status_change_event).
+resource "aws_cloudwatch_event_target" "partial_report" {
+  rule      = aws_cloudwatch_event_rule.failed.name
+  target_id = "partial-report"
+  arn       = var.report_function_arn
+
+  input_transformer {
+    input_paths = {
+      execution = "$.detail.executionArn"
+      machine   = "$.detail.stateMachineArn"
+      status    = "$.detail.status"
+    }
+    input_template = <<-EOT
+      {"Operation": "${var.operation}", "source": "aws.states", "detail-type": "Step Functions Execution Status Change", "detail": {"executionArn": <execution>, "stateMachineArn": <machine>, "status": <status>}}
+    EOT
+  }
+}
+
+# Only this rule, in this account, may invoke the report function through this statement.
+resource "aws_lambda_permission" "partial_report" {
+  statement_id   = "${var.state_machine_name}-partial-report"
+  action         = "lambda:InvokeFunction"
+  function_name  = var.report_function_arn
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.failed.arn
+  source_account = local.account_id
 }
 
 # --- Optional schedule ------------------------------------------------------------------------

@@ -198,3 +198,26 @@ def test_a_member_role_trusts_only_its_worker_role(emulated: Emulated) -> None:
 @pytest.mark.e2e
 def test_assume_role_into_a_suspended_account_is_denied(emulated: Emulated) -> None:
     assert _assume(emulated, emulated.world.account_id(SUSPENDED), "OrganizationAccountAccessRole") == "AccessDenied"
+
+
+@pytest.mark.e2e
+def test_no_admin_role_in_the_management_account_unless_asked_for(emulated: Emulated) -> None:
+    # The default management_account_roles is ["readonly"]: an admin worker must not administer
+    # the organization from its management account.
+    management = emulated.world.management_account_id
+    params = seed.EXAMPLE_PARAMS.get("tag-remediation", {})
+
+    admin = emulated.emu.run(
+        "tag-remediation", {"Regions": ["eu-west-1"], "Accounts": {"Include": [management]}, "Params": params}
+    )
+    readonly = emulated.emu.run("unused-ebs-volumes", {"Regions": ["eu-west-1"], "Accounts": {"Include": [management]}})
+
+    assert (admin.status, readonly.status) == ("SUCCEEDED", "SUCCEEDED")
+    ddb = emulated.emu.session().client("dynamodb")
+    (denied,) = store.iter_statuses(ddb, emulated.emu.stack.status_table, admin.arn)
+    assert (denied["status"], denied["error_code"]) == ("FAILED", "AccessDenied")
+    assert denied["error_message"].startswith(
+        f"cannot assume arn:aws:iam::{management}:role/operation-admin: AccessDenied"
+    )
+    (allowed,) = store.iter_statuses(ddb, emulated.emu.stack.status_table, readonly.arn)
+    assert allowed["status"] == "SUCCEEDED"

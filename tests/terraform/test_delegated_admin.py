@@ -34,7 +34,7 @@ def test_the_management_instance_always_owns_the_org_reader_and_the_management_r
     assert management["providers"] == {"aws": "${aws.management}"}
     assert management["count"] == "${var.member_roles.deploy ? 1 : 0}"
     assert "create_org_reader" not in management  # the module's default: true
-    assert management["create_management_account_roles"] == "${var.member_roles.create_management_account_roles}"
+    assert management["management_account_roles"] == "${var.member_roles.management_account_roles}"
     assert management["call_as"] == '"SELF"'
     assert management["create_stack_set"] == '${var.member_roles.call_as == "SELF"}'
 
@@ -44,7 +44,7 @@ def test_the_delegated_instance_creates_only_the_stack_set_with_the_delegated_pr
     assert delegated["providers"] == {"aws": "${aws.stack_sets}"}
     assert delegated["count"] == '${var.member_roles.deploy && var.member_roles.call_as == "DELEGATED_ADMIN" ? 1 : 0}'
     assert (delegated["create_stack_set"], delegated["create_org_reader"]) == (True, False)
-    assert delegated["create_management_account_roles"] is False
+    assert delegated["management_account_roles"] == []
     assert delegated["call_as"] == '"DELEGATED_ADMIN"'
 
 
@@ -67,7 +67,7 @@ def test_the_same_inputs_reach_both_instances_except_what_each_creates() -> None
         "providers",
         "create_stack_set",
         "create_org_reader",
-        "create_management_account_roles",
+        "management_account_roles",
         "call_as",
     }
     shared = sorted(k for k in set(management) - own if not k.startswith("__"))

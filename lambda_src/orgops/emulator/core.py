@@ -83,29 +83,38 @@ class Emulator:
         host: str = "127.0.0.1",
         operations: Iterable[str] | None = None,
         settings: StackSettings | None = None,
+        control_endpoints: bool = False,
     ) -> Iterator[Emulator]:
         """A moto server on ``host:port`` (0: a free port). Sets ``AWS_ENDPOINT_URL`` and
         ``MOTO_PORT`` for this process while it serves: the handlers' sessions (created by the
-        handlers themselves, as in Lambda) reach the server through them."""
+        handlers themselves, as in Lambda) reach the server through them.
+
+        The port is bound first: one out of range or in use raises ``server.UsageError`` at once,
+        before moto is patched or anything deployed. moto's control endpoints (``/moto-api/``:
+        reset, seed, ...) answer 404 unless ``control_endpoints``; a JSON-protocol body that is not
+        a JSON object gets AWS's ``SerializationException`` (``server.wsgi_app``)."""
         from moto.core.config import default_user_config
-        from moto.server import ThreadedMotoServer
+
+        from orgops.emulator import server as http_server
 
         _moto_environment()
-        router = seams.install(Router())
-        for service, values in MOTO_CONFIG.items():
-            default_user_config.setdefault(service, {}).update(values)  # type: ignore[misc]
-        server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-        server.start()
-        bound_host, bound_port = server.get_host_and_port()
-        endpoint = f"http://{bound_host}:{bound_port}"
+        httpd = http_server.make_server(host, port, control_endpoints=control_endpoints)
+        thread = threading.Thread(target=httpd.serve_forever, name="orgops-emulator-http", daemon=True)
         saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "MOTO_PORT")}
-        os.environ["AWS_ENDPOINT_URL"] = endpoint
-        os.environ["MOTO_PORT"] = str(bound_port)
+        router: Router | None = None
         try:
+            router = seams.install(Router())
+            for service, values in MOTO_CONFIG.items():
+                default_user_config.setdefault(service, {}).update(values)  # type: ignore[misc]
+            thread.start()
+            endpoint = http_server.endpoint_of(httpd)
+            os.environ["AWS_ENDPOINT_URL"] = endpoint
+            os.environ["MOTO_PORT"] = str(httpd.server_address[1])
             yield cls._deploy(region, router, operations, settings, endpoint=endpoint)
         finally:
-            seams.uninstall(router)
-            server.stop()
+            if router is not None:
+                seams.uninstall(router)
+            http_server.stop_server(httpd, thread)
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)

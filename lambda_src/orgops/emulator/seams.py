@@ -20,6 +20,10 @@ Seams:
 - ``StepFunctionsParserBackend.start_execution`` wrapped: an unnamed execution gets a UUID name.
 - ``BaseResponse.call_action`` wrapped: a call into a region the account has not enabled gets AWS's
   answer (``account.region_refusal``).
+- ``StepFunctionBackend._validate_name`` wrapped and called by ``start_execution``: AWS's name rules
+  (``name_refused``) for CreateStateMachine and StartExecution.
+- ``DomainDispatcherApplication``, ``create_backend_app``, ``MotoRequestHandler``: moto's server app,
+  built by ``server.make_server`` behind the emulator's guards.
 """
 
 from __future__ import annotations
@@ -229,6 +233,32 @@ SEAMS = (
         "(ruleset_data, partition_data, excluded_params=None)",
         "replaced by a cache of providers per rule set (speed)",
     ),
+    Seam(
+        "moto.stepfunctions.models:StepFunctionBackend._validate_name",
+        "(self, name)",
+        "wrapped to apply AWS's name rules (1-80 characters, no whitespace or special characters) and called"
+        " by StartExecution, which moto's parser backend does not validate",
+    ),
+    Seam(
+        "moto.stepfunctions.exceptions:InvalidName",
+        "(message, exception_type=None, status=None)",
+        "raised to refuse a name as AWS does (InvalidName, 400)",
+    ),
+    Seam(
+        "moto.moto_server.werkzeug_app:DomainDispatcherApplication",
+        "(create_app)",
+        "built by server.wsgi_app (as ThreadedMotoServer does) behind the JSON-body guard",
+    ),
+    Seam(
+        "moto.moto_server.werkzeug_app:create_backend_app",
+        "(service)",
+        "called per backend by server.backend_apps, which answers 404 for the control API instead",
+    ),
+    Seam(
+        "moto.moto_server.werkzeug_app:MotoRequestHandler",
+        "(request, client_address, server)",
+        "the request handler server.make_server gives werkzeug, as ThreadedMotoServer does",
+    ),
 )
 
 
@@ -381,6 +411,55 @@ def _create_account_with_role(original: Callable[..., Any]) -> Callable[..., Any
     return create_account
 
 
+# -- AWS's name rules (Step Functions) -------------------------------------------------------------
+MAX_NAME = 80
+# AWS (CreateStateMachine, StartExecution): a name must not contain whitespace, brackets < > { } [ ],
+# wildcard characters ? *, special characters " # % \ ^ | ~ ` $ & , ; : /, or control characters.
+FORBIDDEN_NAME_CHARACTERS = frozenset('<>{}[]?*"#%\\^|~`$&,;:/')
+
+
+def _control_character(c: str) -> bool:
+    return "\u0000" <= c <= "\u001f" or "\u007f" <= c <= "\u009f"
+
+
+def name_refused(name: str) -> bool:
+    """Whether AWS refuses ``name`` for a state machine or an execution (``InvalidName``)."""
+    return not 1 <= len(name) <= MAX_NAME or any(
+        c.isspace() or c in FORBIDDEN_NAME_CHARACTERS or _control_character(c) for c in name
+    )
+
+
+def _aws_validate_name(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto checks the characters but answers a long name with ValidationException, and misses
+    whitespace other than a space; AWS answers ``InvalidName: Invalid Name: 'NAME'`` to both."""
+
+    @functools.wraps(original)
+    def validate_name(self: Any, name: str) -> None:
+        if lambdas.active() is None:
+            return original(self, name)
+        if name_refused(name):
+            from moto.stepfunctions.exceptions import InvalidName
+
+            raise InvalidName(f"Invalid Name: '{name}'")
+        return None
+
+    validate_name.orgops_wrapped = original  # type: ignore[attr-defined]
+    return validate_name
+
+
+def _named_start_execution(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's parser backend starts an execution under any name; AWS checks it as CreateStateMachine does."""
+
+    @functools.wraps(original)
+    def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if name is not None and lambdas.active() is not None:
+            self._validate_name(name)
+        return original(self, state_machine_arn, name, *args, **kwargs)
+
+    start_execution.orgops_wrapped = original  # type: ignore[attr-defined]
+    return start_execution
+
+
 # -- install ---------------------------------------------------------------------------------------
 def install_list_regions() -> None:
     """Add Account Management's ListRegions to moto (idempotent): the fanout calls it, moto lacks it.
@@ -446,6 +525,14 @@ def install(router: lambdas.Router | None = None) -> lambdas.Router:
             )
             StepFunctionsParserBackend.start_execution = definitions.wrap_start_execution(  # type: ignore[method-assign]
                 StepFunctionsParserBackend.start_execution
+            )
+            StepFunctionsParserBackend.start_execution = _named_start_execution(  # type: ignore[method-assign]
+                StepFunctionsParserBackend.start_execution
+            )
+            from moto.stepfunctions.models import StepFunctionBackend
+
+            StepFunctionBackend._validate_name = _aws_validate_name(  # type: ignore[method-assign]
+                StepFunctionBackend._validate_name
             )
             errors_module = importlib.import_module("moto.core.errors")
             for code in ("AccessDenied", *(r[0] for r in (account.JSON_REFUSAL, account.QUERY_REFUSAL))):

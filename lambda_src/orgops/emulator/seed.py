@@ -537,7 +537,7 @@ def seed_world(
     names = sorted(operation_names if operation_names is not None else operations.REGISTRY)
     seeders = {n: SEEDERS[n] for n in names if n in SEEDERS}
     expected: dict[str, list[dict[str, str]]] = {n: [] for n in seeders}
-    reachable = set(world.assumable_accounts.values())
+    reachable = {n: set(world.assumable_for(operations.get(n).role).values()) for n in seeders}
     org = client(session, "organizations", "us-east-1")
     org_names = {a["Id"]: a["Name"] for page in org.get_paginator("list_accounts").paginate() for a in page["Accounts"]}
     index = 0
@@ -547,7 +547,7 @@ def seed_world(
         for region in sorted(regions):
             for op_name, seeder in seeders.items():
                 rows = seeder(target, name, region, index)
-                if account_id not in reachable:
+                if account_id not in reachable[op_name]:
                     continue
                 columns = operations.get(op_name).columns
                 for row in rows:

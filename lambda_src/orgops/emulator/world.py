@@ -54,6 +54,13 @@ class World:
         missing = {s.name for s in self.specs if not s.member_roles}
         return {n: a for n, a in self.active_accounts.items() if n not in missing}
 
+    def assumable_for(self, role: str) -> dict[str, str]:
+        """The accounts an operation of ``role`` reaches: no operation-admin in the management
+        account (``MANAGEMENT_ACCOUNT_ROLES``), so admin operations fail there with AccessDenied."""
+        if role != "admin":
+            return self.assumable_accounts
+        return {n: a for n, a in self.assumable_accounts.items() if a != self.management_account_id}
+
 
 MANAGEMENT = "management"
 
@@ -120,11 +127,20 @@ def member_role_trusts(stack: Stack) -> dict[str, str]:
     }
 
 
-def install_member_roles(session: boto3.Session, stack: Stack) -> None:
+# modules/member-roles' management_account_roles default: no operation-admin in the management
+# account unless asked for (an admin worker there would administer the organization).
+MANAGEMENT_ACCOUNT_ROLES = (DEFAULT_READONLY_ROLE,)
+
+
+def install_member_roles(
+    session: boto3.Session, stack: Stack, roles: tuple[str, ...] = MANAGEMENT_ACCOUNT_ROLES
+) -> None:
     """Create the member roles in the session's own account (Terraform does so in the management
-    account: a service-managed StackSet never deploys there)."""
+    account: a service-managed StackSet never deploys there); by default only operation-readonly."""
     iam = client(session, "iam", "us-east-1")
     for role, trust in member_role_trusts(stack).items():
+        if role not in roles:
+            continue
         try:
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
         except iam.exceptions.EntityAlreadyExistsException:
