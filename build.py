@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import os
 import py_compile
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parent
 SOURCE = ROOT / "lambda_src"
 PACKAGE = "orgops"
 OUTPUT = ROOT / "dist" / "orgops.zip"
+MANIFEST = ROOT / "dist" / "operations.json"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 SKIP_DIRS = {"__pycache__", "tests", ".pytest_cache", ".mypy_cache", "emulator"}  # emulator: dev-only, imports moto
 SKIP_SUFFIXES = {".pyc", ".pyo"}
@@ -77,6 +80,27 @@ def build(output: Path = OUTPUT, source: Path = SOURCE) -> Path:
     return output
 
 
+def write_manifest(output: Path = MANIFEST, source: Path = SOURCE) -> Path:
+    """``dist/operations.json``: each operation's role and IAM actions, from the registry of the
+    package being built (Terraform derives the member roles' policies from it)."""
+    code = "import json, orgops.operations as o; print(json.dumps(o.manifest(), indent=2, sort_keys=True))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(source)},
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise BuildError(f"the operation registry does not load: {last}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_suffix(".json.tmp")
+    tmp.write_text(done.stdout, encoding="utf-8")
+    tmp.replace(output)
+    return output
+
+
 def source_code_hash(path: Path) -> str:
     """What Terraform's ``filebase64sha256()`` returns for the file."""
     return base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
@@ -91,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         out = build(args.output, args.source)
+        manifest = write_manifest(args.output.with_name("operations.json"), args.source)
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
@@ -98,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}  {out.stat().st_size} bytes  "
         f"source_code_hash={source_code_hash(out)}"
     )
+    print(manifest.relative_to(ROOT) if manifest.is_relative_to(ROOT) else manifest)
     return 0
 
 

@@ -7,6 +7,7 @@ data "aws_organizations_organization" "this" {
 
 locals {
   package_path          = coalesce(var.package_path, "${path.root}/../dist/orgops.zip")
+  manifest_path         = "${dirname(local.package_path)}/operations.json"
   management_account_id = data.aws_organizations_organization.this.master_account_id
   # Read once with the management provider, passed to both member-roles instances.
   organization = {
@@ -33,6 +34,14 @@ locals {
     metrics_namespace = var.metrics_namespace
     log_level         = var.log_level
   }
+}
+
+# Each operation's role and IAM actions, from the manifest `make package` writes.
+module "manifest" {
+  source = "../modules/operation-manifest"
+
+  manifest_path = local.manifest_path
+  operations    = toset(keys(var.operations))
 }
 
 module "operator_roles" {
@@ -70,6 +79,9 @@ module "member_roles" {
   org_reader_role_name         = var.org_reader_role_name
   readonly_policy_arns         = var.member_roles.readonly_policy_arns
   admin_policy_arns            = var.member_roles.admin_policy_arns
+  policy_mode                  = var.member_roles.policy_mode
+  readonly_actions             = module.manifest.readonly_actions
+  admin_actions                = module.manifest.admin_actions
   organizational_unit_ids      = var.member_roles.organizational_unit_ids
   management_account_roles     = var.member_roles.management_account_roles
   # The org-reader and the management account's roles always live here; the StackSet too, unless
@@ -100,6 +112,9 @@ module "member_roles_stack_set" {
   org_reader_role_name         = var.org_reader_role_name
   readonly_policy_arns         = var.member_roles.readonly_policy_arns
   admin_policy_arns            = var.member_roles.admin_policy_arns
+  policy_mode                  = var.member_roles.policy_mode
+  readonly_actions             = module.manifest.readonly_actions
+  admin_actions                = module.manifest.admin_actions
   organizational_unit_ids      = var.member_roles.organizational_unit_ids
   management_account_roles     = []
   create_org_reader            = false

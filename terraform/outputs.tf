@@ -43,3 +43,16 @@ output "failed_targets_query" {
   description = "CloudWatch Logs Insights query listing every failed target, latest first (paste it in Logs Insights)."
   value       = module.observability.failed_targets_query
 }
+
+output "member_role_actions" {
+  description = "The IAM actions each member role allows in policy_mode derived: the deployed operations' declared actions, keyed readonly/admin."
+  value = {
+    readonly = module.manifest.readonly_actions
+    admin    = module.manifest.admin_actions
+  }
+
+  precondition {
+    condition     = length(module.manifest.unknown_operations) == 0
+    error_message = "operations names operations the manifest (dist/operations.json) does not have: run make package, and check the names with orgops list."
+  }
+}

@@ -127,14 +127,20 @@ variable "member_roles" {
     deploy                       = optional(bool, true)
     call_as                      = optional(string, "SELF")
     organizational_unit_ids      = optional(list(string), [])
+    policy_mode                  = optional(string, "derived")
     readonly_policy_arns         = optional(list(string), ["arn:aws:iam::aws:policy/ReadOnlyAccess"])
     admin_policy_arns            = optional(list(string), ["arn:aws:iam::aws:policy/AdministratorAccess"])
     failure_tolerance_percentage = optional(number, 10)
     max_concurrent_percentage    = optional(number, 25)
     management_account_roles     = optional(list(string), ["readonly"])
   })
-  description = "The member roles: whether to deploy them, who creates the StackSet (SELF: the management account; DELEGATED_ADMIN: the account of stack_sets_account_role_arn), target OUs (empty: the root), managed policies, rollout preferences."
+  description = "The member roles: whether to deploy them, who creates the StackSet (SELF: the management account; DELEGATED_ADMIN: the account of stack_sets_account_role_arn), target OUs (empty: the root), policy_mode (derived: exactly the deployed operations' declared actions; managed: the *_policy_arns, on purpose), which roles also exist in the management account, rollout preferences."
   default     = {}
+
+  validation {
+    condition     = contains(["derived", "managed"], var.member_roles.policy_mode)
+    error_message = "member_roles.policy_mode must be derived (the operations' declared actions) or managed (AWS managed policies, on purpose)."
+  }
 
   validation {
     condition     = contains(["SELF", "DELEGATED_ADMIN"], var.member_roles.call_as)

@@ -24,19 +24,27 @@ locals {
   management_account_id = local.organization.management_account_id
   deployment_ou_ids     = length(var.organizational_unit_ids) > 0 ? var.organizational_unit_ids : [local.organization.root_id]
 
+  derived = var.policy_mode == "derived"
   # Trust of each member role: only the matching worker Lambda role in the operations account.
   member_roles = {
     readonly = {
       name        = var.readonly_role_name
       trusted_arn = var.readonly_lambda_role_arn
-      policy_arns = var.readonly_policy_arns
+      policy_arns = local.derived ? [] : var.readonly_policy_arns
+      actions     = var.readonly_actions
+      sid         = "DeployedReadOperations"
     }
     admin = {
       name        = var.admin_role_name
       trusted_arn = var.admin_lambda_role_arn
-      policy_arns = var.admin_policy_arns
+      policy_arns = local.derived ? [] : var.admin_policy_arns
+      actions     = var.admin_actions
+      sid         = "DeployedAdminOperations"
     }
   }
+  # CloudFormation refuses an empty CommaDelimitedList: a role no deployed operation needs gets a
+  # harmless read (sts:GetCallerIdentity needs no permission at all, so it grants nothing).
+  stack_set_actions = { for k, r in local.member_roles : k => length(r.actions) > 0 ? r.actions : ["sts:GetCallerIdentity"] }
 }
 
 resource "aws_cloudformation_stack_set" "this" {
@@ -56,6 +64,9 @@ resource "aws_cloudformation_stack_set" "this" {
     AdminLambdaRoleArn    = var.admin_lambda_role_arn
     ReadonlyPolicyArns    = join(",", var.readonly_policy_arns)
     AdminPolicyArns       = join(",", var.admin_policy_arns)
+    PolicyMode            = var.policy_mode
+    ReadonlyActions       = join(",", local.stack_set_actions["readonly"])
+    AdminActions          = join(",", local.stack_set_actions["admin"])
   }
 
   auto_deployment {
@@ -123,6 +134,36 @@ resource "aws_iam_role" "member" {
   assume_role_policy   = data.aws_iam_policy_document.member_trust[each.key].json
   max_session_duration = 3600
   tags                 = var.tags
+}
+
+# Derived mode: the same customer-managed policies as the StackSet's, in the management account.
+data "aws_iam_policy_document" "member_actions" {
+  for_each = local.derived ? { for k, r in local.member_roles : k => r if contains(var.management_account_roles, k) && length(r.actions) > 0 } : {}
+
+  statement {
+    sid       = each.value.sid
+    actions   = each.value.actions
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_policy" "member" {
+  #checkov:skip=CKV_AWS_289:The admin operations' declared write actions act on whatever resources a run finds; no narrower resource is known at deploy time.
+  #checkov:skip=CKV_AWS_290:As above: exactly the actions the deployed operations declare (and their tests prove), nothing else.
+  #checkov:skip=CKV_AWS_355:Read and remediation APIs (Describe*, TagResources, RevokeSecurityGroupIngress) act on resources found at run time: "*" is their resource.
+  for_each = data.aws_iam_policy_document.member_actions
+
+  name        = "${local.member_roles[each.key].name}-actions"
+  description = "orgops: exactly the actions the deployed ${each.key} operations declare (and their tests prove)."
+  policy      = each.value.json
+  tags        = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "member_actions" {
+  for_each = aws_iam_policy.member
+
+  role       = aws_iam_role.member[each.key].name
+  policy_arn = each.value.arn
 }
 
 resource "aws_iam_role_policy_attachment" "member" {

@@ -61,25 +61,69 @@ variable "org_reader_role_name" {
   }
 }
 
+variable "policy_mode" {
+  type        = string
+  description = "derived (default): each member role gets a customer-managed policy of exactly the deployed operations' declared actions (readonly_actions, admin_actions). managed: AWS's managed policies of readonly_policy_arns / admin_policy_arns instead (ReadOnlyAccess reads every S3 object and secret value it can list; AdministratorAccess administers every member account): only on purpose."
+  default     = "derived"
+
+  validation {
+    condition     = contains(["derived", "managed"], var.policy_mode)
+    error_message = "policy_mode must be derived (the operations' own actions) or managed (AWS managed policies, on purpose)."
+  }
+}
+
+variable "readonly_actions" {
+  type        = list(string)
+  description = "IAM actions of operation-readonly in derived mode: the read operations' declared actions (modules/operation-manifest)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.readonly_actions : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+$", a))])
+    error_message = "readonly_actions must be IAM actions such as ec2:DescribeVolumes (no wildcards)."
+  }
+
+  # IAM: a managed policy holds at most 6,144 characters (whitespace not counted).
+  validation {
+    condition     = length(jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "DeployedReadOperations", Effect = "Allow", Action = var.readonly_actions, Resource = "*" }] })) <= 6144
+    error_message = "The read operations' actions make operation-readonly's policy longer than IAM's 6,144 characters per managed policy: deploy fewer operations, or set policy_mode = \"managed\"."
+  }
+}
+
+variable "admin_actions" {
+  type        = list(string)
+  description = "IAM actions of operation-admin in derived mode: the admin operations' declared actions, reads included (modules/operation-manifest)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.admin_actions : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+$", a))])
+    error_message = "admin_actions must be IAM actions such as ec2:RevokeSecurityGroupIngress (no wildcards)."
+  }
+
+  validation {
+    condition     = length(jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "DeployedAdminOperations", Effect = "Allow", Action = var.admin_actions, Resource = "*" }] })) <= 6144
+    error_message = "The admin operations' actions make operation-admin's policy longer than IAM's 6,144 characters per managed policy: deploy fewer operations, or set policy_mode = \"managed\"."
+  }
+}
+
 variable "readonly_policy_arns" {
   type        = list(string)
-  description = "Managed policies attached to the read-only role."
+  description = "policy_mode = \"managed\" only: managed policies of the read-only role (IAM allows at most 10 per role)."
   default     = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
 
   validation {
-    condition     = length(var.readonly_policy_arns) > 0 && alltrue([for a in var.readonly_policy_arns : can(regex("^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/", a))])
-    error_message = "readonly_policy_arns must list managed policy ARNs such as arn:aws:iam::aws:policy/ReadOnlyAccess."
+    condition     = length(var.readonly_policy_arns) > 0 && length(var.readonly_policy_arns) <= 10 && alltrue([for a in var.readonly_policy_arns : can(regex("^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/", a))])
+    error_message = "readonly_policy_arns must list 1 to 10 managed policy ARNs (IAM's limit per role) such as arn:aws:iam::aws:policy/ReadOnlyAccess."
   }
 }
 
 variable "admin_policy_arns" {
   type        = list(string)
-  description = "Managed policies attached to the admin role: the seed's AdministratorAccess by default; narrow it to what your remediations change."
+  description = "policy_mode = \"managed\" only: managed policies of the admin role (IAM allows at most 10 per role)."
   default     = ["arn:aws:iam::aws:policy/AdministratorAccess"]
 
   validation {
-    condition     = length(var.admin_policy_arns) > 0 && alltrue([for a in var.admin_policy_arns : can(regex("^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/", a))])
-    error_message = "admin_policy_arns must list managed policy ARNs such as arn:aws:iam::aws:policy/AdministratorAccess."
+    condition     = length(var.admin_policy_arns) > 0 && length(var.admin_policy_arns) <= 10 && alltrue([for a in var.admin_policy_arns : can(regex("^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/", a))])
+    error_message = "admin_policy_arns must list 1 to 10 managed policy ARNs (IAM's limit per role) such as arn:aws:iam::aws:policy/AdministratorAccess."
   }
 }
 

@@ -31,13 +31,20 @@ def terraform_binary() -> str | None:
     return shutil.which("terraform", path=os.pathsep.join([os.environ.get("PATH", ""), str(tools)]))
 
 
-def evaluate(workdir: Path, variables: dict[str, Any], expression: str) -> Any:
-    """The JSON value of ``expression`` (which must be a ``jsonencode(...)``) for ``variables``."""
+def evaluate(
+    workdir: Path,
+    variables: dict[str, Any],
+    expression: str,
+    module: Path = MODULE,
+    files: tuple[str, ...] = ("variables.tf", "locals.tf"),
+) -> Any:
+    """The JSON value of ``expression`` (which must be a ``jsonencode(...)``) for ``variables``:
+    ``files`` of ``module`` (variables and locals only: no provider, no ``required_version``)."""
     binary = terraform_binary()
     if binary is None:
         raise TerraformError("terraform is not installed: run `make tools` (it is in .venv-tools/bin)")
-    for name in ("variables.tf", "locals.tf"):
-        shutil.copy(MODULE / name, workdir / name)
+    for name in files:
+        shutil.copy(module / name, workdir / name)
     (workdir / "terraform.tfvars.json").write_text(json.dumps(variables, indent=2))
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": os.devnull}
     done = subprocess.run(

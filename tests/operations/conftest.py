@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from orgops.sessions import new_session
 from orgops.targets import Target
+from tests.operations import calls
 
 ACCOUNT = "123456789012"  # moto's default account: the session below is "in" it
 REGION = "eu-west-1"
@@ -80,3 +81,22 @@ def stubbed() -> Iterator[Any]:
     for s in made:
         s.stubber.assert_no_pending_responses()
         s.stubber.deactivate()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_calls() -> Iterator[None]:
+    """Record every AWS call each operation makes in these tests (test_declared_actions)."""
+    import botocore.client
+
+    original = botocore.client.BaseClient._make_api_call
+    botocore.client.BaseClient._make_api_call = calls.recording(original)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The declared-actions check reads what every other test recorded: it runs last."""
+    last = [i for i in items if i.get_closest_marker("declared_actions")]
+    items[:] = [i for i in items if i not in last] + last

@@ -129,9 +129,31 @@ def test_the_admin_roles_policies_come_from_the_root_variable_down_to_the_stack_
     assert _module_block("member_roles")["admin_policy_arns"] == "${var.member_roles.admin_policy_arns}"
     (stack_set,) = [b for b in _resources("aws_cloudformation_stack_set") if b.name == "this"]
     assert stack_set.body["parameters"]["AdminPolicyArns"] == '${join(",", var.admin_policy_arns)}'
-    assert _member_roles_locals()["admin"]["policy_arns"] == "${var.admin_policy_arns}"
+    assert _member_roles_locals()["admin"]["policy_arns"] == "${local.derived ? [] : var.admin_policy_arns}"
     template = json.loads(CFN_TEMPLATE.read_text(encoding="utf-8"))
-    assert template["Resources"]["AdminRole"]["Properties"]["ManagedPolicyArns"] == {"Ref": "AdminPolicyArns"}
+    assert template["Resources"]["AdminRole"]["Properties"]["ManagedPolicyArns"] == {
+        "Fn::If": ["Derived", [{"Ref": "AdminPolicy"}], {"Ref": "AdminPolicyArns"}]
+    }
+
+
+def test_the_member_roles_default_to_the_operations_declared_actions_not_aws_managed_policies() -> None:
+    # ReadOnlyAccess reads every object and secret it can list; AdministratorAccess administers
+    # every account: only with policy_mode = "managed", on purpose.
+    assert hcl.string(_variable(MEMBER_ROLES / "variables.tf", "policy_mode")["default"]) == "derived"
+    assert (
+        'policy_mode                  = optional(string, "derived")' in (hcl.ROOT_CONFIG / "variables.tf").read_text()
+    )
+    template = json.loads(CFN_TEMPLATE.read_text(encoding="utf-8"))
+    assert template["Parameters"]["PolicyMode"]["Default"] == "derived"
+    for role, actions in (("Readonly", "ReadonlyActions"), ("Admin", "AdminActions")):
+        policy = template["Resources"][f"{role}Policy"]
+        assert (policy["Type"], policy["Condition"]) == ("AWS::IAM::ManagedPolicy", "Derived")
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Action"] == {"Ref": actions}
+    for instance in ("member_roles", "member_roles_stack_set"):
+        block = _module_block(instance)
+        assert block["readonly_actions"] == "${module.manifest.readonly_actions}"
+        assert block["admin_actions"] == "${module.manifest.admin_actions}"
 
 
 def test_a_narrower_customer_managed_admin_policy_is_accepted() -> None:
@@ -141,9 +163,9 @@ def test_a_narrower_customer_managed_admin_policy_is_accepted() -> None:
     assert not re.search(pattern, "AdministratorAccess")
 
 
-def test_the_readme_says_how_to_narrow_the_admin_role() -> None:
+def test_the_readme_says_why_not_to_use_the_managed_policies() -> None:
     text = README.read_text(encoding="utf-8")
-    assert "member_roles.admin_policy_arns" in text
+    assert 'member_roles.policy_mode = "managed"' in text
 
 
 # -- encryption at rest ----------------------------------------------------------------------------

@@ -16,12 +16,33 @@ def template() -> dict[str, Any]:
     return json.loads(TEMPLATE.read_text(encoding="utf-8"))
 
 
-def test_template_declares_exactly_the_two_member_roles() -> None:
+def test_template_declares_the_two_member_roles_and_their_derived_policies() -> None:
     resources = template()["Resources"]
-    assert {name: r["Type"] for name, r in resources.items()} == {
-        "ReadonlyRole": "AWS::IAM::Role",
-        "AdminRole": "AWS::IAM::Role",
+    assert {name: (r["Type"], r.get("Condition")) for name, r in resources.items()} == {
+        "ReadonlyRole": ("AWS::IAM::Role", None),
+        "AdminRole": ("AWS::IAM::Role", None),
+        "ReadonlyPolicy": ("AWS::IAM::ManagedPolicy", "Derived"),
+        "AdminPolicy": ("AWS::IAM::ManagedPolicy", "Derived"),
     }
+    assert template()["Conditions"] == {"Derived": {"Fn::Equals": [{"Ref": "PolicyMode"}, "derived"]}}
+
+
+@pytest.mark.parametrize(
+    ("policy", "actions", "role_name"),
+    [("ReadonlyPolicy", "ReadonlyActions", "ReadonlyRoleName"), ("AdminPolicy", "AdminActions", "AdminRoleName")],
+)
+def test_each_derived_policy_allows_exactly_the_actions_passed_in(policy, actions, role_name) -> None:
+    props = template()["Resources"][policy]["Properties"]
+    assert props["ManagedPolicyName"] == {"Fn::Sub": "${" + role_name + "}-actions"}
+    assert props["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": props["PolicyDocument"]["Statement"][0]["Sid"],
+            "Effect": "Allow",
+            "Action": {"Ref": actions},
+            "Resource": "*",
+        }
+    ]
+    assert template()["Parameters"][actions]["Type"] == "CommaDelimitedList"
 
 
 @pytest.mark.parametrize(
@@ -56,7 +77,8 @@ def test_role_is_trusted_only_by_its_worker_lambda_role(
     assert statement["Principal"] == {"AWS": {"Ref": trusted_param}}
     assert "Condition" not in statement
     assert props["RoleName"] == {"Ref": name_param}
-    assert props["ManagedPolicyArns"] == {"Ref": policies_param}
+    derived = resource.replace("Role", "Policy")
+    assert props["ManagedPolicyArns"] == {"Fn::If": ["Derived", [{"Ref": derived}], {"Ref": policies_param}]}
     assert doc["Parameters"][policies_param]["Default"] == default_policy
     assert doc["Parameters"][name_param]["Default"] == default_name
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import zipfile
@@ -22,6 +23,7 @@ def make_source(root: Path) -> Path:
         "orgops/handlers/__init__.py": "",
         "orgops/handlers/worker.py": "def handler(event, context):\n    return event\n",
         "orgops/store.py": "X = 1\n",
+        "orgops/operations/__init__.py": "def manifest():\n    return {'version': 1, 'operations': {}}\n",
         "orgops/templates/report.txt": "data file\n",
         "orgops/__pycache__/store.cpython-311.pyc": "junk",
         "orgops/handlers/__pycache__/worker.cpython-311.pyc": "junk",
@@ -40,6 +42,7 @@ SHIPPED = [
     "orgops/__init__.py",
     "orgops/handlers/__init__.py",
     "orgops/handlers/worker.py",
+    "orgops/operations/__init__.py",
     "orgops/store.py",
     "orgops/templates/report.txt",
 ]
@@ -113,8 +116,9 @@ def test_the_printed_hash_is_terraforms_filebase64sha256(tmp_path: Path, capsys:
 
     code = build.main(["--output", str(out), "--source", str(make_source(tmp_path))])
 
-    printed = capsys.readouterr().out.strip()
-    match = re.fullmatch(rf"{re.escape(str(out))}  (\d+) bytes  source_code_hash=(\S+)", printed)
+    zip_line, manifest_line = capsys.readouterr().out.strip().splitlines()
+    match = re.fullmatch(rf"{re.escape(str(out))}  (\d+) bytes  source_code_hash=(\S+)", zip_line)
+    assert manifest_line == str(tmp_path / "operations.json")
     assert code == 0
     assert match is not None, printed
     data = out.read_bytes()
@@ -122,3 +126,27 @@ def test_the_printed_hash_is_terraforms_filebase64sha256(tmp_path: Path, capsys:
     expected = base64.b64encode(hashlib.sha256(data).digest()).decode()
     assert (int(match.group(1)), match.group(2)) == (len(data), expected)
     assert len(expected) == 44
+
+
+def test_the_manifest_is_the_registry_of_the_package_built(tmp_path: Path) -> None:
+    from orgops import operations
+
+    path = build.write_manifest(tmp_path / "operations.json")
+
+    written = json.loads(path.read_text())
+    assert written == json.loads(json.dumps(operations.manifest()))
+    assert written["operations"]["unused-ebs-volumes"] == {
+        "role": "readonly",
+        "mutating": False,
+        "actions": ["ec2:DescribeVolumes"],
+    }
+
+
+def test_a_registry_that_does_not_load_fails_the_build_naming_it(tmp_path: Path) -> None:
+    source = make_source(tmp_path)
+    (source / "orgops" / "operations" / "__init__.py").write_text("raise RuntimeError('two operations are named x')\n")
+
+    with pytest.raises(
+        build.BuildError, match="^the operation registry does not load: RuntimeError: two operations are named x$"
+    ):
+        build.write_manifest(tmp_path / "operations.json", source)

@@ -51,3 +51,23 @@ def get(name: str) -> Operation:
         raise UnknownOperation(
             "Operation", f"no operation named {name!r}; known operations: {', '.join(sorted(REGISTRY))}"
         ) from None
+
+
+MANIFEST_VERSION = 1
+
+
+def manifest(registry: dict[str, Operation] | None = None) -> dict[str, object]:
+    """What Terraform needs of each operation (``dist/operations.json``, written by build.py):
+    its role and the IAM actions its member role must allow."""
+    ops = REGISTRY if registry is None else registry
+    return {
+        "version": MANIFEST_VERSION,
+        "operations": {
+            name: {
+                "role": op.role,
+                "mutating": op.mutating,
+                "actions": sorted({*op.actions, *op.extra_actions}),
+            }
+            for name, op in sorted(ops.items())
+        },
+    }

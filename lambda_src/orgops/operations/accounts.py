@@ -66,6 +66,13 @@ OPERATION = Operation(
         "OU path, tags. Runs once, in the management account."
     ),
     role="organization",
+    actions=(
+        "organizations:ListAccounts",
+        "organizations:ListAccountsForParent",
+        "organizations:ListOrganizationalUnitsForParent",
+        "organizations:ListRoots",
+        "organizations:ListTagsForResource",
+    ),
     scope="organization",
     columns=("id", "name", "email", "status", "ou_path", "tags"),
     run=run,

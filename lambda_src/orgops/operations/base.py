@@ -52,6 +52,7 @@ ParamKind = Literal["string", "integer", "boolean", "string_list", "integer_list
 Row = dict[str, Any]
 RunFunction = Callable[["boto3.Session", "Target", Mapping[str, Any], bool], Iterable[Row]]
 
+IAM_ACTION = re.compile(r"[a-z0-9-]+:[A-Za-z0-9]+")
 # Columns every report starts with, before the operation's own.
 TARGET_COLUMNS = ("account_id", "account_name", "region")
 # Columns every operation that changes something reports (see ``Operation.mutating``).
@@ -178,6 +179,13 @@ class Operation:
     mutating: bool = False
     # Checks that span several Params (after each one is valid); raises ``InvalidInput``.
     check: Callable[[Mapping[str, Any]], None] | None = None
+    # The IAM actions of the AWS calls ``run`` makes (tests/operations/test_declared_actions.py
+    # proves each test-recorded call maps to one of them, and each is called by some test).
+    actions: tuple[str, ...] = ()
+    # Actions AWS checks behind a call without it being a call of its own (a service-linked role
+    # created on first use, the resource's own tagging action behind tag:TagResources): each with
+    # the reason in a comment where it is declared.
+    extra_actions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -188,6 +196,9 @@ class Operation:
             raise ValueError(f"{self.name}: role organization goes with scope organization, and only with it")
         if self.mutating and not set(CHANGE_COLUMNS) <= set(self.columns):
             raise ValueError(f"{self.name}: a mutating operation reports the columns {', '.join(CHANGE_COLUMNS)}")
+        bad = [a for a in (*self.actions, *self.extra_actions) if not IAM_ACTION.fullmatch(a)]
+        if bad:
+            raise ValueError(f"{self.name}: actions must be IAM actions such as ec2:DescribeVolumes, got {bad}")
         if len(set(self.columns)) != len(self.columns) or set(self.columns) & set(TARGET_COLUMNS):
             raise ValueError(f"{self.name}: columns must be unique and not repeat {', '.join(TARGET_COLUMNS)}")
 
@@ -201,7 +212,9 @@ class Operation:
         for key in raw:
             if key not in known:
                 allowed = ", ".join(known) or "none"
-                raise InvalidInput(field_path("Params", key), f"unknown parameter for {self.name}; its parameters: {allowed}")
+                raise InvalidInput(
+                    field_path("Params", key), f"unknown parameter for {self.name}; its parameters: {allowed}"
+                )
         out: dict[str, Any] = {}
         for p in self.params:
             if raw.get(p.name) is not None:  # null means omitted, as everywhere in the input
@@ -222,5 +235,6 @@ class Operation:
             "scope": self.scope,
             "mutating": self.mutating,
             "columns": list(self.report_columns),
+            "actions": sorted({*self.actions, *self.extra_actions}),
             "params": [p.describe() for p in self.params],
         }

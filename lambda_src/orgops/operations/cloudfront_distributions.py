@@ -38,6 +38,7 @@ OPERATION = Operation(
     name="cloudfront-distributions",
     description="Every CloudFront distribution: domain, aliases, origins, viewer protocol policy, TLS, WAF.",
     role="readonly",
+    actions=("cloudfront:ListDistributions",),
     scope="global",
     home_region="us-east-1",
     columns=(

@@ -89,6 +89,13 @@ OPERATION = Operation(
         "is not enabled. Dry run unless DryRun is false."
     ),
     role="admin",
+    actions=(
+        "inspector2:BatchGetAccountStatus",
+        "inspector2:Enable",
+    ),
+    # Enable creates Inspector's service-linked role (AWSServiceRoleForAmazonInspector2) the first
+    # time, with the caller's permission.
+    extra_actions=("iam:CreateServiceLinkedRole",),
     mutating=True,
     columns=("resource_type", "action", "status_before", "status_after", "applied", "error"),
     run=run,

@@ -102,6 +102,7 @@ OPERATION = Operation(
         "(with its deprecation date, past or coming)."
     ),
     role="readonly",
+    actions=("lambda:ListFunctions",),
     columns=(
         "function_name",
         "runtime",

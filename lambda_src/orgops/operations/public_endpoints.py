@@ -102,6 +102,13 @@ OPERATION = Operation(
         "APIs, Lambda function URLs without auth."
     ),
     role="readonly",
+    actions=(
+        "apigateway:GET",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "lambda:ListFunctionUrlConfigs",
+        "lambda:ListFunctions",
+        "rds:DescribeDBInstances",
+    ),
     columns=("kind", "resource_id", "name", "endpoint", "detail"),
     run=run,
 )

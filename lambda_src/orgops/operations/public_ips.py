@@ -48,6 +48,10 @@ OPERATION = Operation(
     name="public-ips",
     description="Elastic IPs not associated with anything, and the public IPs of running instances.",
     role="readonly",
+    actions=(
+        "ec2:DescribeAddresses",
+        "ec2:DescribeInstances",
+    ),
     columns=("public_ip", "kind", "allocation_id", "instance_id", "tags"),
     run=run,
 )

@@ -201,6 +201,13 @@ OPERATION = Operation(
         "Dry run unless DryRun is false."
     ),
     role="admin",
+    actions=(
+        "securityhub:BatchDisableStandards",
+        "securityhub:BatchEnableStandards",
+        "securityhub:BatchUpdateStandardsControlAssociations",
+        "securityhub:GetEnabledStandards",
+        "securityhub:ListStandardsControlAssociations",
+    ),
     mutating=True,
     columns=(
         "standard_arn",

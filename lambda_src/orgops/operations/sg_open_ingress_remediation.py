@@ -87,6 +87,10 @@ OPERATION = Operation(
         "Params.AllowedPorts. Dry run unless DryRun is false."
     ),
     role="admin",
+    actions=(
+        "ec2:DescribeSecurityGroups",
+        "ec2:RevokeSecurityGroupIngress",
+    ),
     mutating=True,
     columns=(
         "group_id",

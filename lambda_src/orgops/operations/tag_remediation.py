@@ -91,6 +91,14 @@ OPERATION = Operation(
         "an existing value. Dry run unless DryRun is false."
     ),
     role="admin",
+    actions=(
+        "tag:GetResources",
+        "tag:TagResources",
+    ),
+    # TagResources also checks the resource's own tagging permission: EC2's here (the resource
+    # types the emulator seeds); add the service's (s3:PutBucketTagging, rds:AddTagsToResource, ...)
+    # for the ResourceTypes you remediate.
+    extra_actions=("ec2:CreateTags",),
     mutating=True,
     columns=(
         "resource_arn",

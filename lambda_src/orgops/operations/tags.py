@@ -47,6 +47,7 @@ OPERATION = Operation(
     name="tags",
     description="Resources missing any of the tag keys in Params.RequiredTags (Resource Groups Tagging API).",
     role="readonly",
+    actions=("tag:GetResources",),
     columns=("resource_arn", "resource_type", "missing_tags", "tags"),
     run=run,
     params=(

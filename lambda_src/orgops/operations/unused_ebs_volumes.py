@@ -34,6 +34,7 @@ OPERATION = Operation(
     name="unused-ebs-volumes",
     description="EBS volumes in state available (attached to no instance), which are still billed.",
     role="readonly",
+    actions=("ec2:DescribeVolumes",),
     columns=("volume_id", "size_gib", "volume_type", "create_time", "availability_zone", "tags"),
     run=run,
 )

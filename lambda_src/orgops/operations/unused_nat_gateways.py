@@ -102,6 +102,10 @@ OPERATION = Operation(
         "over the last Params.Days days."
     ),
     role="readonly",
+    actions=(
+        "cloudwatch:GetMetricData",
+        "ec2:DescribeNatGateways",
+    ),
     columns=(
         "nat_gateway_id",
         "vpc_id",

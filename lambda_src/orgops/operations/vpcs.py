@@ -58,6 +58,11 @@ OPERATION = Operation(
     name="vpcs",
     description="Every VPC: CIDR blocks, default VPC flag, number of subnets, attached internet gateway.",
     role="readonly",
+    actions=(
+        "ec2:DescribeInternetGateways",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+    ),
     columns=("vpc_id", "cidr_blocks", "is_default", "state", "subnet_count", "internet_gateway_id", "tags"),
     run=run,
 )
