@@ -107,7 +107,8 @@ def _parse_tags(raw: Any) -> dict[str, str]:
     for key, value in raw.items():
         if not TAG_KEY.match(key):
             raise InvalidInput(
-                field_path("Accounts.Tags", key), "is not a valid tag key (1 to 128 letters, digits, spaces and _.:/=+-@)"
+                field_path("Accounts.Tags", key),
+                "is not a valid tag key (1 to 128 letters, digits, spaces and _.:/=+-@)",
             )
         if not isinstance(value, str):
             raise InvalidInput(field_path("Accounts.Tags", key), f"must be a string, got {kind(value)}")

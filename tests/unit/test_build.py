@@ -120,7 +120,7 @@ def test_the_printed_hash_is_terraforms_filebase64sha256(tmp_path: Path, capsys:
     match = re.fullmatch(rf"{re.escape(str(out))}  (\d+) bytes  source_code_hash=(\S+)", zip_line)
     assert manifest_line == str(tmp_path / "operations.json")
     assert code == 0
-    assert match is not None, printed
+    assert match is not None, zip_line
     data = out.read_bytes()
     # filebase64sha256(path) = base64encode(sha256 digest of the file's raw bytes): 44 characters.
     expected = base64.b64encode(hashlib.sha256(data).digest()).decode()
@@ -147,6 +147,6 @@ def test_a_registry_that_does_not_load_fails_the_build_naming_it(tmp_path: Path)
     (source / "orgops" / "operations" / "__init__.py").write_text("raise RuntimeError('two operations are named x')\n")
 
     with pytest.raises(
-        build.BuildError, match="^the operation registry does not load: RuntimeError: two operations are named x$"
+        build.BuildError, match=r"^the operation registry does not load: RuntimeError: two operations are named x$"
     ):
         build.write_manifest(tmp_path / "operations.json", source)
