@@ -221,3 +221,45 @@ def test_no_admin_role_in_the_management_account_unless_asked_for(emulated: Emul
     )
     (allowed,) = store.iter_statuses(ddb, emulated.emu.stack.status_table, readonly.arn)
     assert allowed["status"] == "SUCCEEDED"
+
+
+@pytest.mark.e2e
+def test_a_member_role_missing_one_action_fails_exactly_the_targets_that_need_it(emulated: Emulated) -> None:
+    # unused-nat-gateways calls cloudwatch:GetMetricData only where it found NAT gateways.
+    from orgops.emulator import iam_policies
+
+    before = iam_policies.member_policies()
+    iam_policies.revoke("operation-readonly", "cloudwatch:GetMetricData")
+    try:
+        ex = emulated.emu.run("unused-nat-gateways", _input("unused-nat-gateways"))
+    finally:
+        iam_policies.set_member_policies(before)
+
+    assert ex.status == "SUCCEEDED", ex.cause
+    ddb = emulated.emu.session().client("dynamodb")
+    statuses = list(store.iter_statuses(ddb, emulated.emu.stack.status_table, ex.arn))
+    with_gateways = {(r["account_id"], r["region"]) for r in emulated.expected["unused-nat-gateways"]}
+    failed = {(s["account_id"], s["region"]): s for s in statuses if s["status"] == "FAILED"}
+    denied = {
+        k
+        for k, s in failed.items()
+        if s["error_code"] == "AccessDenied" and "perform: cloudwatch:GetMetricData" in s["error_message"]
+    }
+    assert with_gateways and denied == with_gateways
+    others = {(s["account_id"], s["region"]) for s in statuses if s["status"] == "SUCCEEDED"}
+    reachable = set(emulated.world.assumable_for("readonly").values())
+    assert {(a, r) for a in reachable for r in REGIONS} == others | denied
+    # the only other failures: the account the StackSet never reached (its role cannot be assumed)
+    unreachable = emulated.world.account_id(UNREACHABLE)
+    assert {k for k in failed if k not in denied} == {(unreachable, r) for r in REGIONS}
+
+
+@pytest.mark.e2e
+def test_member_roles_allow_exactly_the_deployed_operations_declared_actions(emulated: Emulated) -> None:
+    from orgops.emulator import iam_policies
+
+    policies = iam_policies.member_policies()
+    ops = operations.REGISTRY
+    for role, name in (("readonly", "operation-readonly"), ("admin", "operation-admin")):
+        declared = {a.lower() for op in ops.values() if op.role == role for a in (*op.actions, *op.extra_actions)}
+        assert policies[name] == declared

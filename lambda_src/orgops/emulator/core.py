@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from orgops.emulator import runs, seams
+from orgops.emulator import iam_policies, runs, seams
 from orgops.emulator.lambdas import Router
 from orgops.emulator.runs import Execution
 from orgops.emulator.stack import Stack, StackSettings, deploy
@@ -25,9 +25,11 @@ from orgops.emulator.world import (
     install_member_roles,
     member_role_trusts,
 )
-from orgops.sessions import new_session
+from orgops.sessions import DEFAULT_ADMIN_ROLE, DEFAULT_READONLY_ROLE, new_session
 
 DEFAULT_REGION = "us-east-1"
+# The member roles, by the operation role they serve (modules/member-roles).
+MEMBER_ROLE_NAMES = {"readonly": DEFAULT_READONLY_ROLE, "admin": DEFAULT_ADMIN_ROLE}
 MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
@@ -137,6 +139,8 @@ class Emulator:
         # get the roles) and the roles in the management account itself.
         seams.set_stack_set_roles(member_role_trusts(stack))
         install_member_roles(session, stack)
+        # modules/operation-manifest: each member role allows exactly its deployed operations' actions.
+        iam_policies.set_member_policies(iam_policies.derived(stack.state_machines, MEMBER_ROLE_NAMES))
         return cls(region=region, router=router, stack=stack, endpoint=endpoint)
 
     # -- the world -------------------------------------------------------------------------------
@@ -157,7 +161,12 @@ class Emulator:
     def deploy_stack(self, settings: StackSettings, operations: Iterable[str] | None = None) -> Stack:
         """Deploy another operator stack (another ``name_prefix``) beside the first, e.g. with other
         Map settings; the member roles trust the same worker roles, so it reaches the same accounts."""
-        return deploy(self.session(), self.region, operations, settings)
+        stack = deploy(self.session(), self.region, operations, settings)
+        # The member roles now serve this stack's operations too: their policies grow by its actions.
+        added = iam_policies.derived(stack.state_machines, MEMBER_ROLE_NAMES)
+        current = iam_policies.member_policies()
+        iam_policies.set_member_policies({r: {*current.get(r, ()), *a} for r, a in added.items()})
+        return stack
 
     def start(
         self,

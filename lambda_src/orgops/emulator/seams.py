@@ -19,7 +19,8 @@ Seams:
 - ``AmazonStateLanguageParser.parse`` wrapped: reads an integer ToleratedFailurePercentage as AWS does.
 - ``StepFunctionsParserBackend.start_execution`` wrapped: an unnamed execution gets a UUID name.
 - ``BaseResponse.call_action`` wrapped: a call into a region the account has not enabled gets AWS's
-  answer (``account.region_refusal``).
+  answer (``account.region_refusal``); a member role's call its policy does not allow gets AWS's
+  access denial (``iam_policies``).
 - ``StepFunctionBackend._validate_name`` wrapped and called by ``start_execution``: AWS's name rules
   (``name_refused``) for CreateStateMachine and StartExecution.
 - ``DomainDispatcherApplication``, ``create_backend_app``, ``MotoRequestHandler``: moto's server app,
@@ -36,7 +37,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from orgops.emulator import access, account, awslambda, definitions, inspector2, lambdas, securityhub, speed
+from orgops.emulator import (
+    access,
+    account,
+    awslambda,
+    definitions,
+    iam_policies,
+    inspector2,
+    lambdas,
+    securityhub,
+    speed,
+)
 
 MOTO_VERSION = "5.2.5"
 BOTOCORE_VERSION = "1.44.8"
@@ -518,6 +529,7 @@ def install(router: lambdas.Router | None = None) -> lambdas.Router:
             from moto.core.responses import BaseResponse
 
             BaseResponse.call_action = account.wrap_call_action(BaseResponse.call_action)  # type: ignore[method-assign]
+            BaseResponse.call_action = iam_policies.wrap_call_action(BaseResponse.call_action)  # type: ignore[method-assign]
             from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
             StepFunctionsParserBackend._validate_definition = staticmethod(  # type: ignore[method-assign]
@@ -535,7 +547,8 @@ def install(router: lambdas.Router | None = None) -> lambdas.Router:
                 StepFunctionBackend._validate_name
             )
             errors_module = importlib.import_module("moto.core.errors")
-            for code in ("AccessDenied", *(r[0] for r in (account.JSON_REFUSAL, account.QUERY_REFUSAL))):
+            generic = (account.JSON_REFUSAL[0], account.QUERY_REFUSAL[0], *iam_policies.DENIAL_CODES)
+            for code in ("AccessDenied", *generic):
                 # AWS's generic errors are in no service model: keep moto from warning on them.
                 if code not in errors_module.COMMON_ERROR_CODES:
                     errors_module.COMMON_ERROR_CODES.append(code)
@@ -554,3 +567,4 @@ def uninstall(router: lambdas.Router) -> None:
     and CreateAccount are moto's own again, for whatever else runs in this process."""
     lambdas.deactivate(router)
     set_stack_set_roles({})
+    iam_policies.set_member_policies({})

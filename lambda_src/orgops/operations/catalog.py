@@ -57,8 +57,8 @@ def _param(p: dict[str, Any]) -> str:
 
 def markdown_table() -> str:
     lines = [
-        "| Operation | Role | Scope | What it finds / does | Columns | Params |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| Operation | Role | Scope | What it finds / does | Columns | Params | IAM actions |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in sorted(REGISTRY):
         op = REGISTRY[name].describe()
@@ -67,7 +67,7 @@ def markdown_table() -> str:
         role = op["role"] + (" (changes resources, dry run by default)" if op["mutating"] else "")
         lines.append(
             f"| `{name}` | {role} | {op['scope']} | {_cell(op['description'])} | "
-            f"{', '.join(own_columns)} | {_cell(params)} |"
+            f"{', '.join(own_columns)} | {_cell(params)} | {'<br>'.join(f'`{a}`' for a in op['actions'])} |"
         )
     return "\n".join(lines)
 
