@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from orgops import cli_operator, operations
+from orgops.cli_common import EXIT_INTERRUPTED, EXIT_USAGE, interrupted_message, sigterm_as_interrupt
 from orgops.errors import OrgopsError
 from orgops.operations import catalog
 
@@ -69,10 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         args = parser.parse_args(["list"])
     try:
-        return int(args.func(args))
+        with sigterm_as_interrupt():  # SIGTERM (a CI cancel, `kill`, `timeout`) is handled as Ctrl-C is
+            return int(args.func(args))
     except OrgopsError as exc:
         print(f"orgops: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        print(f"\n{interrupted_message(exc)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `orgops list | head`: the reader left; exit quietly instead of a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

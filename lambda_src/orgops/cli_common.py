@@ -9,18 +9,25 @@ validates it with the same code the fanout runs, so bad input fails here, before
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
+import signal
 import sys
+import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from orgops import operations, targets
 from orgops.errors import InvalidInput, OrgopsError
@@ -31,7 +38,8 @@ EXIT_TARGETS_FAILED = 1  # the execution succeeded, but at least one target fail
 EXIT_USAGE = 2  # bad flags or input: nothing was started
 EXIT_EXECUTION_FAILED = 3  # the execution FAILED, TIMED_OUT or was ABORTED
 EXIT_AWS = 4  # AWS said no: credentials, permissions, state machine not found, throttled out
-EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_RUNNING = 5  # `orgops report` without --wait: the execution is still running, nothing was downloaded
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
 
 EXIT_CODES_EPILOG = """\
 exit codes:
@@ -40,7 +48,13 @@ exit codes:
   2    usage error or invalid input: nothing was started
   3    the execution FAILED, TIMED_OUT or was ABORTED
   4    an AWS error: credentials, permissions, state machine or execution not found
-  130  interrupted (Ctrl-C)"""
+  5    the execution is still running (orgops report without --wait): nothing was downloaded
+  130  interrupted (Ctrl-C or SIGTERM)"""
+
+# Operation parameters are values, lists and small objects; deeper input is refused before it
+# reaches code that recurses (json, the fanout's checks), with the flag named.
+MAX_PARAMS_DEPTH = 32
+ENDPOINT_SCHEMES = ("http", "https")
 
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 
@@ -55,6 +69,31 @@ class NotFound(OrgopsError):
     """A state machine, execution or report that the operator named does not exist."""
 
     code = "NotFound"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it is handled as Ctrl-C is."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM raises ``Terminated`` (a ``KeyboardInterrupt``) in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted_message(exc: KeyboardInterrupt) -> str:
+    return "orgops: terminated (SIGTERM)" if isinstance(exc, Terminated) else "orgops: interrupted"
 
 
 def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -79,8 +118,8 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
         except (ClientError, BotoCoreError) as exc:
             print(f"orgops: AWS error: {exc}", file=sys.stderr)
             return EXIT_AWS
-        except KeyboardInterrupt:
-            print("\norgops: interrupted", file=sys.stderr)
+        except KeyboardInterrupt as exc:
+            print(f"\n{interrupted_message(exc)}", file=sys.stderr)
             return EXIT_INTERRUPTED
 
     return run
@@ -118,6 +157,17 @@ def _csv_items(values: Sequence[str] | None) -> list[str]:
     for value in values or ():
         out.extend(v.strip() for v in value.split(",") if v.strip())
     return out
+
+
+def _given_items(flag: str, values: Sequence[str] | None, example: str) -> list[str] | None:
+    """The items of a list flag; None when the flag is absent. Given but empty (``--regions ''``)
+    is refused: dropping it would silently mean "every region" or "every account"."""
+    if values is None:
+        return None
+    items = _csv_items(values)
+    if not items:
+        raise UsageError(f"{flag} is empty; name at least one ({example}), or leave {flag} out for the defaults")
+    return items
 
 
 def add_targeting_arguments(parser: argparse.ArgumentParser) -> None:
@@ -160,46 +210,93 @@ def add_targeting_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def parse_param_value(text: str) -> Any:
-    """``7`` -> 7, ``true`` -> True, ``["a"]`` -> ["a"]; anything that is not JSON stays a string."""
+class TooDeep(ValueError):
+    """A JSON document nested deeper than ``MAX_PARAMS_DEPTH`` (or than the parser can follow)."""
+
+
+def json_depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (a scalar is 0); iterative, so any depth is measured."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def load_shallow_json(text: str) -> Any:
+    """``json.loads``, refusing (``TooDeep``) a document nested deeper than ``MAX_PARAMS_DEPTH``."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
+    except RecursionError:
+        raise TooDeep(f"nested too deeply to read (over {MAX_PARAMS_DEPTH} levels)") from None
+    depth = json_depth(value)
+    if depth > MAX_PARAMS_DEPTH:
+        raise TooDeep(f"nested {depth} levels deep (at most {MAX_PARAMS_DEPTH})")
+    return value
+
+
+def parse_param_value(text: str) -> Any:
+    """``7`` -> 7, ``true`` -> True, ``["a"]`` -> ["a"]; anything that is not JSON stays a string.
+
+    Raises ``TooDeep`` for JSON nested deeper than ``MAX_PARAMS_DEPTH``."""
+    try:
+        return load_shallow_json(text)
+    except TooDeep:
+        raise
     except ValueError:
         return text
 
 
+def read_params_file(params_file: Path) -> dict[str, Any]:
+    try:
+        raw = load_shallow_json(params_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"--params-file: cannot read {params_file}: {exc.strerror}") from None
+    except TooDeep as exc:
+        raise UsageError(
+            f"--params-file: {params_file} is {exc}; give a JSON object of parameter name to value, "
+            "each a value, a list or a small object"
+        ) from None
+    except ValueError as exc:
+        raise UsageError(f"--params-file: {params_file} is not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise UsageError(f"--params-file: {params_file} must hold a JSON object of parameter name to value")
+    return raw
+
+
 def read_params(param: Sequence[tuple[str, str]] | None, params_file: Path | None) -> dict[str, Any]:
     if params_file is not None:
-        try:
-            raw = json.loads(params_file.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UsageError(f"--params-file: cannot read {params_file}: {exc.strerror}") from None
-        except ValueError as exc:
-            raise UsageError(f"--params-file: {params_file} is not JSON: {exc}") from None
-        if not isinstance(raw, dict):
-            raise UsageError(f"--params-file: {params_file} must hold a JSON object of parameter name to value")
-        return raw
+        return read_params_file(params_file)
     out: dict[str, Any] = {}
     for name, value in param or ():
         if name in out:
             raise UsageError(f"--param {name} is given twice")
-        out[name] = parse_param_value(value)
+        try:
+            out[name] = parse_param_value(value)
+        except TooDeep as exc:
+            raise UsageError(f"--param {name}: the value is {exc}; give a value, a list or a small object") from None
     return out
 
 
 def build_input(args: argparse.Namespace) -> dict[str, Any]:
     """The execution input from the flags; keys not given are left out (the deployed defaults apply)."""
     doc: dict[str, Any] = {}
-    regions = _csv_items(args.regions)
-    if regions:
+    regions = _given_items("--regions", args.regions, "eu-west-1,us-east-1 or ALL")
+    if regions is not None:
         doc["Regions"] = targets.ALL_REGIONS if [r.upper() for r in regions] == [targets.ALL_REGIONS] else regions
     accounts: dict[str, Any] = {}
-    if args.accounts:
-        accounts["Include"] = _csv_items(args.accounts)
-    if args.exclude:
-        accounts["Exclude"] = _csv_items(args.exclude)
-    if args.ou:
-        accounts["OrganizationalUnits"] = _csv_items(args.ou)
+    for flag, key, values, example in (
+        ("--accounts", "Include", args.accounts, "123456789012"),
+        ("--exclude", "Exclude", args.exclude, "123456789012"),
+        ("--ou", "OrganizationalUnits", args.ou, "ou-ab12-cd34ef56"),
+    ):
+        items = _given_items(flag, values, example)
+        if items is not None:
+            accounts[key] = items
     if args.tag:
         tags: dict[str, str] = {}
         for key, value in args.tag:
@@ -259,10 +356,62 @@ def confirm_apply(
         raise UsageError("not confirmed: nothing was started")
 
 
+def endpoint_url_problem(url: str) -> str | None:
+    """Why botocore (or HTTP) would refuse ``url`` as an endpoint, or None when it is usable."""
+    if not (is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url)):
+        return "is not a URL with a scheme and a host"
+    if urlsplit(url).scheme.lower() not in ENDPOINT_SCHEMES:
+        return "is not an http:// or https:// URL"
+    return None
+
+
+def check_endpoint_url(url: str | None) -> None:
+    """Refuse a malformed ``--endpoint-url`` (or ``AWS_ENDPOINT_URL``) before any client is made."""
+    flag, value = ("--endpoint-url", url) if url else ("AWS_ENDPOINT_URL", os.environ.get("AWS_ENDPOINT_URL"))
+    if not value:
+        return
+    problem = endpoint_url_problem(value)
+    if problem:
+        raise UsageError(
+            f"{flag} {value!r} {problem}: give one such as http://127.0.0.1:5000 (`orgops emulator` prints it)"
+        )
+
+
+def check_out_dir(path: Path, flag: str = "--out") -> None:
+    """Check that the report files can be written into ``path`` (creating it if needed), leaving nothing behind.
+
+    Missing directories are created, a file is created and removed in ``path``, and the
+    directories created here are removed again: a run that then saves nothing leaves no trace.
+    """
+    missing = []
+    probe = path
+    while not os.path.lexists(probe) and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    created: list[Path] = []
+    try:
+        for directory in reversed(missing):
+            directory.mkdir()
+            created.append(directory)
+        if not path.is_dir():
+            raise UsageError(f"{flag} {path} is not a directory: pass a directory for the report files")
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"{flag} {path}: cannot write report files there ({exc.strerror}): pass a directory you can write to"
+        ) from None
+    finally:
+        for directory in reversed(created):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+
+
 class Aws:
     """Clients built from the standard credential chain, a profile, a region and an endpoint."""
 
     def __init__(self, profile: str | None = None, region: str | None = None, endpoint_url: str | None = None):
+        check_endpoint_url(endpoint_url)
         self.session = boto3.Session(profile_name=profile, region_name=region)
         self.endpoint_url = endpoint_url
         if not self.session.region_name:

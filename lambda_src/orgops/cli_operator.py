@@ -12,6 +12,7 @@ from typing import Any
 
 from orgops.cli_common import (
     EXIT_CODES_EPILOG,
+    EXIT_RUNNING,
     add_aws_arguments,
     add_output_argument,
     add_targeting_arguments,
@@ -39,7 +40,9 @@ The input sent is exactly the documented execution input:
   {{"Regions": [...] | "ALL", "Accounts": {{"Include", "Exclude", "OrganizationalUnits", "Tags"}},
    "Params": {{...}}, "DryRun": true}}
 Flags not given are left out, so the deployed defaults apply. It is validated here, with the
-fanout's own code, before anything starts. Ctrl-C offers to stop the execution.
+fanout's own code, and --out is checked writable, before anything starts. Ctrl-C offers to stop
+the execution (SIGTERM leaves it running); a run that ends FAILED, TIMED_OUT or ABORTED gets a
+partial report of the targets that finished ("Partial": true in summary.json), downloaded too.
 
 {EXIT_CODES_EPILOG}"""
 
@@ -74,6 +77,9 @@ REPORT_EPILOG = f"""\
 examples:
   orgops report arn:aws:states:eu-west-1:111122223333:execution:orgops-public-ips:public-ips-20261125T101500Z-1a2b
   orgops report ARN --wait --out /tmp/run1          # follow a running execution, then download
+
+An execution still running has no report yet (exit {EXIT_RUNNING} without --wait). One that ended FAILED,
+TIMED_OUT or ABORTED has a partial report: the targets that finished before it ended.
 
 {EXIT_CODES_EPILOG}"""
 

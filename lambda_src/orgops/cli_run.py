@@ -1,9 +1,13 @@
 """``orgops run``, ``orgops executions`` and ``orgops report``: the deployed state machines.
 
-``run`` validates the input locally (the fanout's own code), finds the operation's state machine,
-starts it under a readable name, follows it with a progress bar (inline path: the execution
-history; distributed path: ``DescribeMapRun``), prints the summary the report step returned and
-downloads the report files. Ctrl-C offers to stop the execution.
+``run`` validates the input locally (the fanout's own code), checks that ``--out`` can be
+written, finds the operation's state machine, starts it under a readable name, follows it with a
+progress bar (inline path: the execution history; distributed path: ``DescribeMapRun``), prints
+the summary the report step returned and downloads the report files. An execution that ended
+FAILED, TIMED_OUT or ABORTED gets a partial report (the targets that finished), written by the
+report function on the EventBridge status change: it is awaited and downloaded the same way.
+Ctrl-C (or SIGTERM) offers to stop the execution; after a stop the status is read again, so a
+run that had already ended is reported as it ended.
 """
 
 from __future__ import annotations
@@ -20,16 +24,19 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from orgops import progress, store
+from orgops import progress, store, targets
 from orgops.cli_common import (
     EXIT_EXECUTION_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_RUNNING,
     EXIT_TARGETS_FAILED,
     Aws,
     NotFound,
+    Terminated,
     UsageError,
     arn_region,
+    check_out_dir,
     checked_input,
     guarded,
     print_json,
@@ -40,6 +47,9 @@ NAME_PREFIX = "orgops"
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 POLL_SECONDS = 2.0
 DEFAULT_OUT = Path("reports")
+# How long after an execution ended its partial report is awaited (EventBridge, then the report
+# function: seconds usually, longer for a run with many rows).
+PARTIAL_REPORT_WAIT = 180.0
 
 
 # ---- finding things ---------------------------------------------------------------------------
@@ -140,8 +150,10 @@ def summary_uri(report_uri: str) -> str:
 # ---- following an execution ---------------------------------------------------------------------
 
 
-def exit_code(status: str, summary: Mapping[str, Any] | None) -> int:
-    """The documented exit code for a finished execution."""
+def exit_code(status: str, summary: Mapping[str, Any] | None, stopped_by_operator: bool = False) -> int:
+    """The documented exit code for a finished execution (130 for one the operator stopped)."""
+    if stopped_by_operator and status == "ABORTED":
+        return EXIT_INTERRUPTED
     if status != "SUCCEEDED":
         return EXIT_EXECUTION_FAILED
     if summary and int(summary.get("Failed", 0)) > 0:
@@ -179,11 +191,23 @@ def follow(
         sleep(poll_seconds)
 
 
-def offer_stop(sfn: Any, execution_arn: str, stdin: TextIO, stderr: TextIO, ask: Callable[[str], str] = input) -> bool:
-    """After Ctrl-C: stop the execution if the operator says so; it keeps running otherwise."""
+def offer_stop(
+    sfn: Any,
+    execution_arn: str,
+    stdin: TextIO,
+    stderr: TextIO,
+    ask: Callable[[str], str] = input,
+    terminated: bool = False,
+) -> bool:
+    """After Ctrl-C: stop the execution if the operator says so; it keeps running otherwise.
+
+    Without a terminal, or after SIGTERM (nobody is there to answer), nothing is asked and the
+    execution keeps running. Returns whether ``StopExecution`` was sent; the caller reads the
+    status again, since the execution may have ended before the stop reached it."""
     print("", file=stderr)
-    if not stdin.isatty():
-        print(f"orgops: interrupted; the execution keeps running: {execution_arn}", file=stderr)
+    if terminated or not stdin.isatty():
+        why = "terminated (SIGTERM)" if terminated else "interrupted"
+        print(f"orgops: {why}; the execution keeps running: {execution_arn}", file=stderr)
         return False
     try:
         answer = ask("Stop the execution too? Targets already done keep their results [y/N]: ")
@@ -192,9 +216,22 @@ def offer_stop(sfn: Any, execution_arn: str, stdin: TextIO, stderr: TextIO, ask:
     if answer.strip().lower() not in ("y", "yes"):
         print(f"orgops: the execution keeps running; follow it with: orgops report {execution_arn} --wait", file=stderr)
         return False
-    sfn.stop_execution(executionArn=execution_arn, error="orgops.Interrupted", cause="stopped by the operator (Ctrl-C)")
-    print(f"orgops: stopped {execution_arn}", file=stderr)
+    try:
+        sfn.stop_execution(
+            executionArn=execution_arn, error="orgops.Interrupted", cause="stopped by the operator (Ctrl-C)"
+        )
+    except ClientError:
+        if sfn.describe_execution(executionArn=execution_arn)["status"] not in TERMINAL:
+            raise
+        # It ended between the answer and the stop: the caller reports how it ended.
     return True
+
+
+def stop_outcome(execution_arn: str, status: str) -> str:
+    """What the operator is told once the status after a stop is known."""
+    if status == "ABORTED":
+        return f"orgops: stopped {execution_arn}"
+    return f"orgops: the execution had already ended {status} before the stop reached it: reporting it as it ended"
 
 
 # ---- reports ------------------------------------------------------------------------------------
@@ -262,6 +299,12 @@ def print_result(doc: Mapping[str, Any], seconds: float | None, stream: TextIO) 
     print(f"status     {doc['Status']}{took}", file=stream)
     summary = doc.get("Summary")
     if summary:
+        if summary.get("Partial"):
+            print(
+                f"partial    the report holds only the targets that finished before the execution ended "
+                f"{summary.get('Status') or doc['Status']}",
+                file=stream,
+            )
         print(
             f"targets    {summary['Targets']}: {summary['Succeeded']} succeeded, {summary['Failed']} failed, "
             f"{summary['Skipped']} skipped",
@@ -279,22 +322,107 @@ def print_result(doc: Mapping[str, Any], seconds: float | None, stream: TextIO) 
         print(f"saved      {path}", file=stream)
 
 
-def finish(aws: Aws, described: dict[str, Any], out_dir: Path | None, operation: str | None, output: str) -> int:
-    """Summary, downloads and the exit code of a finished execution."""
-    summary = (
-        json.loads(described["output"]) if described["status"] == "SUCCEEDED" and described.get("output") else None
-    )
+def is_partial_summary(doc: Any, execution_arn: str) -> bool:
+    """Whether ``doc`` (a summary.json) is the partial report of this execution (not an older namesake's)."""
+    return isinstance(doc, dict) and doc.get("Partial") is True and doc.get("ExecutionId") == execution_arn
+
+
+def partial_report_location(sfn: Any, described: Mapping[str, Any], operation: str | None) -> tuple[str, str] | None:
+    """(bucket, key) of the partial summary.json of an execution that did not succeed, or None when
+    none is to be expected: the fanout never listed the targets (bad input), so no target ran."""
+    history = progress.HistoryCounter(sfn, described["executionArn"])
+    history.poll()
+    fanout = history.fanout_output
+    if not fanout:
+        return None
+    definition = sfn.describe_state_machine(stateMachineArn=described["stateMachineArn"])["definition"]
+    bucket = data_bucket_from_definition(definition)
+    if bucket is None:
+        return None
+    ref = store.ExecutionRef.parse(described["executionArn"])
+    return bucket, store.report_keys(str(fanout.get("Operation") or operation), ref)["summary"]
+
+
+def wait_for_partial_summary(
+    s3: Any,
+    location: tuple[str, str],
+    execution_arn: str,
+    deadline: float,
+    poll_seconds: float,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any] | None:
+    """The partial summary once the report function wrote it, or None if it is not there by ``deadline``."""
+    bucket, key = location
+    while True:
+        try:
+            doc = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        except ClientError:
+            doc = None
+        if is_partial_summary(doc, execution_arn):
+            return dict(doc)
+        if clock() >= deadline:
+            return None
+        sleep(poll_seconds)
+
+
+def partial_summary(
+    aws: Aws, described: Mapping[str, Any], operation: str | None, poll_seconds: float
+) -> dict[str, Any] | None:
+    """The partial report's summary of a FAILED, TIMED_OUT or ABORTED execution (None when there is none)."""
+    sfn = aws.client("stepfunctions", arn_region(described["executionArn"]))
+    location = partial_report_location(sfn, described, operation)
+    if location is None:
+        return None
+    stopped = described.get("stopDate")
+    deadline = (stopped.timestamp() if stopped else time.time()) + PARTIAL_REPORT_WAIT
+    recent = deadline > time.time()  # an execution that ended long ago is looked up once
+    if recent:
+        print("orgops: waiting for the partial report (the targets that finished)", file=sys.stderr)
+    summary = wait_for_partial_summary(aws.client("s3"), location, described["executionArn"], deadline, poll_seconds)
+    if summary is None:
+        later = f"; fetch it later with: orgops report {described['executionArn']}" if recent else ""
+        print(f"orgops: no partial report at s3://{location[0]}/{location[1]}{later}", file=sys.stderr)
+        return None
+    summary.pop("ExecutionId", None)
+    return summary
+
+
+def save_report(s3: Any, summary: Mapping[str, Any], out_dir: Path) -> list[Path]:
+    try:
+        return download_report(s3, summary, out_dir)
+    except OSError as exc:
+        raise UsageError(
+            f"--out {out_dir}: cannot save the report files ({exc.strerror}); they stay at {summary['ReportUri']}: "
+            "fetch them with `orgops report EXECUTION_ARN --out DIR`"
+        ) from None
+
+
+def finish(
+    aws: Aws,
+    described: dict[str, Any],
+    out_dir: Path | None,
+    operation: str | None,
+    output: str,
+    poll_seconds: float = POLL_SECONDS,
+    stopped_by_operator: bool = False,
+) -> int:
+    """Summary, downloads and the exit code of a finished execution (a partial report when it did not succeed)."""
+    if described["status"] == "SUCCEEDED":
+        summary = json.loads(described["output"]) if described.get("output") else None
+    else:
+        summary = partial_summary(aws, described, operation, poll_seconds)
     files: list[Path] = []
     if summary and summary.get("ReportUri"):
         ref = store.ExecutionRef.parse(described["executionArn"])
         target = out_dir or default_out_dir(str(summary.get("Operation") or operation), ref.name)
-        files = download_report(aws.client("s3"), summary, target)
+        files = save_report(aws.client("s3"), summary, target)
     doc = result_document(described, summary, files)
     if output == "json":
         print_json(doc)
     else:
         print_result(doc, started_seconds(described), sys.stdout)
-    return exit_code(described["status"], summary)
+    return exit_code(described["status"], summary, stopped_by_operator)
 
 
 def follow_and_finish(
@@ -304,12 +432,16 @@ def follow_and_finish(
     bar = progress.ProgressLine(sys.stderr)
     try:
         described = follow(sfn, execution_arn, bar, poll)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         if bar.enabled:
             bar.finish()
-        offer_stop(sfn, execution_arn, sys.stdin, sys.stderr)
-        return EXIT_INTERRUPTED
-    return finish(aws, described, out_dir, operation, output)
+        if not offer_stop(sfn, execution_arn, sys.stdin, sys.stderr, terminated=isinstance(interrupt, Terminated)):
+            return EXIT_INTERRUPTED
+        # Read the status again: the execution may have ended before the stop reached it.
+        described = follow(sfn, execution_arn, progress.ProgressLine(sys.stderr, enabled=False), poll)
+        print(stop_outcome(execution_arn, described["status"]), file=sys.stderr)
+        return finish(aws, described, out_dir, operation, output, poll, stopped_by_operator=True)
+    return finish(aws, described, out_dir, operation, output, poll)
 
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -318,13 +450,16 @@ def follow_and_finish(
 @guarded
 def cmd_run(args: argparse.Namespace) -> int:
     doc, operation = checked_input(args)
+    name = args.name or execution_name(operation.name)
+    if not args.no_wait:  # the files are saved at the end: find out now that they cannot be
+        check_out_dir(args.out or default_out_dir(operation.name, name))
     aws = Aws.from_args(args)
     sfn = aws.client("stepfunctions")
     machine = find_state_machine(sfn, operation.name, args.state_machine_arn, args.tf_outputs, args.name_prefix)
     sfn = aws.client("stepfunctions", arn_region(machine))
-    name = args.name or execution_name(operation.name)
-    # Compact JSON: the size targets.parse_input checked (256 KiB) is the size Step Functions counts.
-    started = sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(doc, separators=(",", ":")))
+    # Exactly the compact UTF-8 JSON whose size targets.parse_input checked (256 KiB, as Step
+    # Functions counts it): not json.dumps' default \u escapes, which are up to 3 times longer.
+    started = sfn.start_execution(stateMachineArn=machine, name=name, input=targets.encode_input(doc))
     execution_arn = started["executionArn"]
     if args.no_wait:
         if args.output == "json":
@@ -339,6 +474,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_report(args: argparse.Namespace) -> int:
+    check_out_dir(args.out or DEFAULT_OUT)
     aws = Aws.from_args(args)
     sfn = aws.client("stepfunctions", arn_region(args.execution_arn))
     try:
@@ -350,12 +486,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     if described["status"] not in TERMINAL:
         if not args.wait:
             print(
-                f"orgops: {args.execution_arn} is {described['status']}; add --wait to follow it to the end",
+                f"orgops: {args.execution_arn} is still {described['status']}, so it has no report yet: "
+                "add --wait to follow it to the end, or run this again later",
                 file=sys.stderr,
             )
-            return EXIT_EXECUTION_FAILED
+            return EXIT_RUNNING
         return follow_and_finish(aws, args.execution_arn, args.out, None, args.output, args.poll_seconds)
-    return finish(aws, described, args.out, None, args.output)
+    return finish(aws, described, args.out, None, args.output, args.poll_seconds)
 
 
 def load_summary(s3: Any, bucket: str, operation: str, name: str) -> dict[str, Any] | None:

@@ -36,6 +36,7 @@ from orgops import operations, progress, store
 from orgops.cli_common import (
     Aws,
     UsageError,
+    check_out_dir,
     checked_input,
     endpoint_environment,
     guarded,
@@ -336,6 +337,7 @@ def cmd_local(args: argparse.Namespace) -> int:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
     name = args.name or execution_name(operation.name)
     out_dir = args.out or default_out_dir(operation.name, name)
+    check_out_dir(out_dir)  # before any target runs, not after the whole run
     bar = progress.ProgressLine(sys.stderr)
     with endpoint_environment(args.endpoint_url), tempfile.TemporaryDirectory(prefix="orgops-local-") as work:
         aws = Aws.from_args(args)

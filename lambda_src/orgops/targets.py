@@ -179,9 +179,14 @@ def parse_input(raw: Any) -> ExecutionInput:
     )
 
 
+def encode_input(value: Any) -> str:
+    """``value`` as the compact UTF-8 JSON the CLI sends, and whose size ``json_size`` checks."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def json_size(value: Any) -> int:
-    """Bytes of ``value`` as compact JSON, as Step Functions counts a payload."""
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+    """Bytes of ``value`` as compact JSON, as Step Functions counts a payload (UTF-8)."""
+    return len(encode_input(value).encode())
 
 
 def check_size(raw: Mapping[str, Any]) -> None:

@@ -45,19 +45,9 @@ locals {
   # CloudFormation refuses an empty CommaDelimitedList: a role no deployed operation needs gets a
   # harmless read (sts:GetCallerIdentity needs no permission at all, so it grants nothing).
   stack_set_actions = { for k, r in local.member_roles : k => length(r.actions) > 0 ? r.actions : ["sts:GetCallerIdentity"] }
-}
 
-resource "aws_cloudformation_stack_set" "this" {
-  count = var.create_stack_set ? 1 : 0
-
-  name             = var.stack_set_name
-  description      = "orgops member roles (operation-readonly, operation-admin), trusted only by the orgops worker Lambda roles."
-  permission_model = "SERVICE_MANAGED"
-  call_as          = var.call_as
-  capabilities     = ["CAPABILITY_NAMED_IAM"]
-  template_body    = file("${path.module}/templates/member-roles.cfn.json")
-
-  parameters = {
+  # The parameters of templates/member-roles.cfn.json (the shared roles).
+  shared_template_parameters = {
     ReadonlyRoleName      = var.readonly_role_name
     AdminRoleName         = var.admin_role_name
     ReadonlyLambdaRoleArn = var.readonly_lambda_role_arn
@@ -68,6 +58,20 @@ resource "aws_cloudformation_stack_set" "this" {
     ReadonlyActions       = join(",", local.stack_set_actions["readonly"])
     AdminActions          = join(",", local.stack_set_actions["admin"])
   }
+}
+
+resource "aws_cloudformation_stack_set" "this" {
+  count = var.create_stack_set ? 1 : 0
+
+  name             = var.stack_set_name
+  description      = "orgops member roles (operation-readonly, operation-admin), trusted only by the orgops worker Lambda roles."
+  permission_model = "SERVICE_MANAGED"
+  call_as          = var.call_as
+  capabilities     = ["CAPABILITY_NAMED_IAM"]
+  template_body    = var.per_operation ? var.per_operation_template : file("${path.module}/templates/member-roles.cfn.json")
+
+  # The per-operation template takes no parameters: the roles, trusts and actions are in it.
+  parameters = var.per_operation ? {} : local.shared_template_parameters
 
   auto_deployment {
     enabled                          = true
@@ -127,7 +131,7 @@ data "aws_iam_policy_document" "member_trust" {
 }
 
 resource "aws_iam_role" "member" {
-  for_each = { for k, r in local.member_roles : k => r if contains(var.management_account_roles, k) }
+  for_each = { for k, r in local.member_roles : k => r if contains(var.management_account_roles, k) && !var.per_operation }
 
   name                 = each.value.name
   description          = "orgops ${each.key} operations in the management account, assumed by the ${each.key} worker Lambda only."
@@ -138,7 +142,7 @@ resource "aws_iam_role" "member" {
 
 # Derived mode: the same customer-managed policies as the StackSet's, in the management account.
 data "aws_iam_policy_document" "member_actions" {
-  for_each = local.derived ? { for k, r in local.member_roles : k => r if contains(var.management_account_roles, k) && length(r.actions) > 0 } : {}
+  for_each = local.derived && !var.per_operation ? { for k, r in local.member_roles : k => r if contains(var.management_account_roles, k) && length(r.actions) > 0 } : {}
 
   statement {
     sid       = each.value.sid
@@ -170,10 +174,69 @@ resource "aws_iam_role_policy_attachment" "member" {
   for_each = {
     for pair in flatten([
       for role, r in local.member_roles : [for arn in r.policy_arns : { key = "${role} ${arn}", role = role, arn = arn }]
-    ]) : pair.key => pair if contains(var.management_account_roles, pair.role)
+    ]) : pair.key => pair if contains(var.management_account_roles, pair.role) && !var.per_operation
   }
 
   role       = aws_iam_role.member[each.value.role].name
+  policy_arn = each.value.arn
+}
+
+# --- per_operation: each operation's own member role in the management account ----------------
+
+locals {
+  management_operation_roles = var.per_operation ? { for op, r in var.per_operation_roles : op => r if contains(var.management_account_roles, r.kind) } : {}
+}
+
+data "aws_iam_policy_document" "operation_trust" {
+  for_each = local.management_operation_roles
+
+  statement {
+    sid     = "OperationWorkerOnly"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [each.value.trusted_arn]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "operation_actions" {
+  for_each = { for op, r in local.management_operation_roles : op => r if length(r.actions) > 0 }
+
+  statement {
+    sid       = "Operation"
+    actions   = each.value.actions
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "operation" {
+  for_each = local.management_operation_roles
+
+  name                 = each.value.name
+  description          = "orgops: the ${each.key} operation only, in the management account, assumed by its worker Lambda only."
+  assume_role_policy   = data.aws_iam_policy_document.operation_trust[each.key].json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_policy" "operation" {
+  #checkov:skip=CKV_AWS_289:An admin operation's declared write actions act on whatever resources a run finds; no narrower resource is known at deploy time.
+  #checkov:skip=CKV_AWS_290:As above: exactly the actions the operation declares (and its tests prove), nothing else.
+  #checkov:skip=CKV_AWS_355:Read and remediation APIs act on resources found at run time: "*" is their resource.
+  for_each = data.aws_iam_policy_document.operation_actions
+
+  name        = "${local.management_operation_roles[each.key].name}-actions"
+  description = "orgops: exactly the actions the ${each.key} operation declares (and its tests prove)."
+  policy      = each.value.json
+  tags        = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "operation" {
+  for_each = aws_iam_policy.operation
+
+  role       = aws_iam_role.operation[each.key].name
   policy_arn = each.value.arn
 }
 

@@ -237,3 +237,36 @@ variable "tags" {
   description = "Tags for every resource of the module."
   default     = {}
 }
+
+variable "per_operation" {
+  type        = bool
+  description = "One member role per operation in every account (trusted only by that operation's worker role, allowing only its actions) instead of the shared operation-readonly / operation-admin: a compromised worker of one operation cannot do what another may."
+  default     = false
+}
+
+variable "per_operation_template" {
+  type        = string
+  description = "per_operation: the StackSet's template (modules/operation-manifest's per_operation_template)."
+  default     = null
+
+  validation {
+    condition     = var.per_operation_template == null || can(jsondecode(var.per_operation_template).Resources)
+    error_message = "per_operation_template must be a CloudFormation template in JSON (modules/operation-manifest output per_operation_template)."
+  }
+}
+
+variable "per_operation_roles" {
+  type = map(object({
+    name        = string
+    kind        = string
+    trusted_arn = string
+    actions     = list(string)
+  }))
+  description = "per_operation: each operation's member role in the management account (name, readonly/admin kind, its worker role ARN, its actions); management_account_roles filters them by kind."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for r in values(var.per_operation_roles) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$", r.trusted_arn)) && contains(["readonly", "admin"], r.kind)])
+    error_message = "per_operation_roles: each trusted_arn must be an IAM role ARN (the operation's worker role) and each kind readonly or admin."
+  }
+}

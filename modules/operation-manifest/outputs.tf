@@ -17,3 +17,18 @@ output "unknown_operations" {
   description = "Deployed operation names the manifest does not have (the root refuses to plan with any)."
   value       = local.unknown
 }
+
+output "operation_actions" {
+  description = "Each deployed operation's declared IAM actions, keyed by operation."
+  value       = { for name, op in local.deployed : name => op.actions }
+}
+
+output "per_operation_role_names" {
+  description = "member_roles.per_operation: the member role of each readonly or admin operation, keyed by operation."
+  value       = local.per_operation_role_names
+}
+
+output "per_operation_template" {
+  description = "member_roles.per_operation: the StackSet's CloudFormation template (JSON), one role and one policy per operation."
+  value       = local.per_operation_template
+}

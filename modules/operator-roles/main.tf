@@ -3,7 +3,8 @@
 #   operation-readonly / operation-admin in the organization's accounts, write results/*, logs;
 # - the fanout: assume the org-reader, write targets/* and SKIPPED statuses;
 # - the report: read statuses and results/*, write reports/*, publish to the topic, read the
-#   one Slack parameter;
+#   one Slack parameter, read the history of the operations' executions (a partial report is
+#   written only for an execution whose fanout listed its targets);
 # - one state machine role per operation: invoke its three functions, write statuses, read
 #   targets/*, write map-results/*, run its own distributed Map children, deliver logs.
 
@@ -254,6 +255,13 @@ data "aws_iam_policy_document" "report" {
     sid       = "Notify"
     actions   = ["sns:Publish"]
     resources = [var.topic_arn]
+  }
+
+  # A failed, timed-out or stopped execution (EventBridge invokes the report): did its fanout list the targets?
+  statement {
+    sid       = "ReadHistoryOfEndedExecutions"
+    actions   = ["states:GetExecutionHistory"]
+    resources = [for op in var.operations : "${local.states_prefix}:execution:${local.state_machine[op]}:*"]
   }
 
   statement {

@@ -31,7 +31,7 @@ def final_status(emu: Emulator, name: str) -> tuple[str, int]:
     sfn = emu.session().client("stepfunctions")
     executions = sfn.list_executions(stateMachineArn=emu.stack.state_machines[OPERATION])["executions"]
     (arn,) = [e["executionArn"] for e in executions if e["name"] == name]
-    for _ in range(100):  # a stopped execution ends asynchronously in moto
+    for _ in range(100):  # the execution may still be ending when the CLI exits
         status = sfn.describe_execution(executionArn=arn)["status"]
         if status != "RUNNING":
             break

@@ -136,3 +136,45 @@ def test_a_region_no_partition_has_is_refused_with_exit_code_2_before_anything_s
     assert capsys.readouterr().err == (
         'orgops: Regions[1]: "eu-westt-1" is not a region AWS knows (in no partition): check the spelling\n'
     )
+
+
+@pytest.mark.parametrize("flag", ["--regions", "--accounts", "--exclude", "--ou"])
+def test_an_empty_list_flag_is_refused_not_dropped(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # `--regions ''` once dropped the key: the run went to every deployed region.
+    code = cli.main(["run", "unused-ebs-volumes", flag, ""])
+
+    assert code == EXIT_USAGE
+    assert capsys.readouterr().err.startswith(f"orgops: {flag} is empty; name at least one (")
+
+
+def test_an_empty_regions_flag_is_refused_not_every_region() -> None:
+    with pytest.raises(UsageError, match=r"^--regions is empty; name at least one \(eu-west-1,us-east-1 or ALL\)"):
+        input_for("--regions", " , ")
+
+
+def test_the_input_sent_is_the_json_whose_size_was_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a parameter in a script whose UTF-8 is 3 bytes a character and whose \u escape is 6
+    from orgops import cli_run, targets
+
+    sent: list[str] = []
+
+    class FakeSfn:
+        def start_execution(self, stateMachineArn: str, name: str, input: str) -> dict:
+            sent.append(input)
+            return {"executionArn": f"arn:aws:states:us-east-1:111111111111:execution:m:{name}"}
+
+    class FakeAws:
+        def client(self, service: str, region: str | None = None) -> FakeSfn:
+            return FakeSfn()
+
+    monkeypatch.setattr(cli_run.Aws, "from_args", classmethod(lambda cls, args: FakeAws()))
+    arn = "arn:aws:states:us-east-1:111111111111:stateMachine:orgops-tags"
+
+    code = cli.main(["run", "tags", "--state-machine-arn", arn, "--no-wait", "--param", 'RequiredTags=["チーム"]'])
+
+    assert code == 0
+    (body,) = sent
+    doc = json.loads(body)
+    assert doc["Params"] == {"RequiredTags": ["チーム"]}
+    assert body == targets.encode_input(doc)
+    assert len(body.encode()) == targets.json_size(doc)

@@ -63,6 +63,7 @@ def test_every_role_trusted_by_an_aws_principal_names_exact_role_arns_from_valid
     # Then they are the member roles and the org-reader, each naming role ARNs given as variables
     assert aws_trusts == {
         "member-roles/main.tf: data.aws_iam_policy_document.member_trust": ("${each.value.trusted_arn}",),
+        "member-roles/main.tf: data.aws_iam_policy_document.operation_trust": ("${each.value.trusted_arn}",),
         "member-roles/main.tf: data.aws_iam_policy_document.org_reader_trust": ("${var.org_reader_trusted_role_arns}",),
     }
     roles = _member_roles_locals()
@@ -75,6 +76,13 @@ def test_every_role_trusted_by_an_aws_principal_names_exact_role_arns_from_valid
 @pytest.mark.parametrize("name", ["readonly_lambda_role_arn", "admin_lambda_role_arn", "org_reader_trusted_role_arns"])
 def test_a_trusted_principal_variable_accepts_only_a_role_arn(name: str) -> None:
     (pattern,) = _validation_regexes(_variable(MEMBER_ROLES / "variables.tf", name))
+
+    assert re.search(pattern, ROLE_ARN_EXAMPLE)
+    assert [p for p in NOT_A_ROLE if re.search(pattern, p)] == []
+
+
+def test_a_per_operation_role_trusts_only_a_role_arn() -> None:
+    (pattern,) = _validation_regexes(_variable(MEMBER_ROLES / "variables.tf", "per_operation_roles"))
 
     assert re.search(pattern, ROLE_ARN_EXAMPLE)
     assert [p for p in NOT_A_ROLE if re.search(pattern, p)] == []
@@ -128,7 +136,9 @@ def test_the_admin_roles_policies_come_from_the_root_variable_down_to_the_stack_
     assert "admin_policy_arns" in str(root["type"])
     assert _module_block("member_roles")["admin_policy_arns"] == "${var.member_roles.admin_policy_arns}"
     (stack_set,) = [b for b in _resources("aws_cloudformation_stack_set") if b.name == "this"]
-    assert stack_set.body["parameters"]["AdminPolicyArns"] == '${join(",", var.admin_policy_arns)}'
+    assert stack_set.body["parameters"] == "${var.per_operation ? {} : local.shared_template_parameters}"
+    (entry,) = [e for e in hcl.load(MEMBER_ROLES / "main.tf")["locals"] if "shared_template_parameters" in e]
+    assert entry["shared_template_parameters"]["AdminPolicyArns"] == '${join(",", var.admin_policy_arns)}'
     assert _member_roles_locals()["admin"]["policy_arns"] == "${local.derived ? [] : var.admin_policy_arns}"
     template = json.loads(CFN_TEMPLATE.read_text(encoding="utf-8"))
     assert template["Resources"]["AdminRole"]["Properties"]["ManagedPolicyArns"] == {

@@ -89,7 +89,11 @@ def test_stack_set_passes_every_template_parameter() -> None:
         for b in hcl.typed_blocks("resource", [hcl.MODULES / "member-roles" / "main.tf"])
         if b.type == "aws_cloudformation_stack_set"
     ]
-    assert set(stack_set.body["parameters"]) == set(template()["Parameters"])
+    assert stack_set.body["parameters"] == "${var.per_operation ? {} : local.shared_template_parameters}"
+    (entry,) = [
+        e for e in hcl.load(hcl.MODULES / "member-roles" / "main.tf")["locals"] if "shared_template_parameters" in e
+    ]
+    assert set(entry["shared_template_parameters"]) == set(template()["Parameters"])
 
 
 def test_stack_set_is_service_managed_auto_deployed_with_named_iam() -> None:
@@ -103,7 +107,9 @@ def test_stack_set_is_service_managed_auto_deployed_with_named_iam() -> None:
     assert [hcl.string(c) for c in body["capabilities"]] == ["CAPABILITY_NAMED_IAM"]
     assert body["auto_deployment"][0]["enabled"] is True
     assert body["call_as"] == "${var.call_as}"
-    assert body["template_body"] == '${file("${path.module}/templates/member-roles.cfn.json")}'
+    assert body["template_body"] == (
+        '${var.per_operation ? var.per_operation_template : file("${path.module}/templates/member-roles.cfn.json")}'
+    )
 
 
 def _cfn_lint(path) -> tuple[int, list[dict[str, Any]]]:

@@ -108,3 +108,47 @@ def test_a_policy_over_iams_size_limit_is_refused_by_terraform_validation(tmp_pa
         tmp_path, {name: too_many[:20]}, f"jsonencode(var.{name})", module=source, files=("variables.tf", "main.tf")
     )
     assert fits == too_many[:20]
+
+
+def per_operation(workdir: Path, manifest: Path, deployed: list[str]) -> dict:
+    arns = {n: f"arn:aws:iam::111111111111:role/orgops-{n}-worker" for n in deployed}
+    return evaluate(
+        workdir,
+        {"manifest_path": str(manifest), "operations": deployed, "worker_role_arns": arns},
+        "jsonencode({template = jsondecode(local.per_operation_template), names = local.per_operation_role_names})",
+        module=MODULE,
+        files=("variables.tf", "main.tf"),
+    )
+
+
+def test_per_operation_roles_trust_only_their_worker_and_allow_only_their_actions(
+    tmp_path: Path, manifest: Path
+) -> None:
+    deployed = sorted(operations.REGISTRY)
+    got = per_operation(tmp_path, manifest, deployed)
+
+    members = [n for n in deployed if operations.REGISTRY[n].role in ("readonly", "admin")]
+    assert got["names"] == {n: f"orgops-op-{n}" for n in members}
+    resources = got["template"]["Resources"]
+    assert len(resources) == 2 * len(members)
+    for name in members:
+        logical = "".join(w.title() for w in name.split("-"))
+        role, policy = resources[f"{logical}Role"], resources[f"{logical}Policy"]
+        (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"AWS": f"arn:aws:iam::111111111111:role/orgops-{name}-worker"}
+        assert role["Properties"]["ManagedPolicyArns"] == [{"Ref": f"{logical}Policy"}]
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        op = operations.REGISTRY[name]
+        assert statement["Action"] == sorted({*op.actions, *op.extra_actions})
+    assert "accounts" not in got["names"]  # the organization operation runs as the org-reader
+
+
+def test_the_per_operation_template_passes_cfn_lint(tmp_path: Path, manifest: Path) -> None:
+    from tests.terraform.tools import run, tool
+
+    template = tmp_path / "per-operation.cfn.json"
+    template.write_text(json.dumps(per_operation(tmp_path, manifest, sorted(operations.REGISTRY))["template"]))
+
+    result = run([tool("cfn-lint"), "--format", "json", str(template)])
+    assert json.loads(result.stdout or "[]") == []
+    assert result.returncode == 0

@@ -244,6 +244,10 @@ SEAMS = (
         "(ruleset_data, partition_data, excluded_params=None)",
         "replaced by a cache of providers per rule set (speed)",
     ),
+    *(
+        Seam(path, expected, "patched so a stopped execution ends ABORTED as on AWS (lambdas.install_stop_seams)")
+        for path, expected in lambdas.STOP_SEAMS
+    ),
     Seam(
         "moto.stepfunctions.models:StepFunctionBackend._validate_name",
         "(self, name)",

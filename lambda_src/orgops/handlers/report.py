@@ -1,25 +1,99 @@
 """Report: the execution's rows as a CSV in S3, an errors CSV, the summary, notifications.
 
-Event: the fanout's output fields {"Operation", "ExecutionId"}. Output (the execution's output):
-{"Operation", "Targets", "Succeeded", "Failed", "Skipped", "Rows", "ReportUri", "ErrorsUri"}.
-Running it twice for one execution writes the same objects again: it only reads the store.
+Two events. From the state machine's Report step: the fanout's output fields {"Operation",
+"ExecutionId"}; the output (the execution's output) is {"Operation", "Targets", "Succeeded",
+"Failed", "Skipped", "Rows", "ReportUri", "ErrorsUri"}. From EventBridge, when an execution ended
+FAILED, TIMED_OUT or ABORTED: a "Step Functions Execution Status Change" event (``detail``:
+``executionArn``, ``stateMachineArn``, ``status``; ``modules/operation`` adds ``"Operation"``):
+a partial report of the targets that finished, the same files, and ``"Partial": true`` with the
+final ``"Status"`` in the summary; no notification (the rule already notifies the topic of the
+status). Nothing is written for an execution whose fanout never listed its targets (bad input:
+no target ran), read from the start of its history. Running it twice for one execution writes the
+same objects again: it only reads the store.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
 from orgops import observability, operations, report, store
 from orgops.config import ReportSettings
+from orgops.progress import FANOUT_STATE
 from orgops.sessions import client, new_session
 
 LOG = logging.getLogger(__name__)
+
+STATUS_CHANGE = "Step Functions Execution Status Change"
+# The final statuses a partial report is written for (the EventBridge rule's pattern).
+PARTIAL_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+ENDED = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
+HISTORY_PAGE = 100
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    operation: str
+    execution_arn: str
+    status: str | None = None  # the final status of an execution that did not succeed: a partial report
+
+    @property
+    def partial(self) -> bool:
+        return self.status is not None
+
+
+def operation_of_state_machine(state_machine_arn: str) -> str:
+    """The operation of ``<prefix>-<operation>`` (the longest registered name the state machine's ends with)."""
+    name = state_machine_arn.rsplit(":", 1)[-1]
+    found = [op for op in operations.REGISTRY if name == op or name.endswith(f"-{op}")]
+    if not found:
+        raise ValueError(f'state machine {name!r} is named after no operation; add "Operation" to the event')
+    return max(found, key=len)
+
+
+def report_request(event: Mapping[str, Any]) -> ReportRequest:
+    """What to report: the Report step's ``{"Operation", "ExecutionId"}``, or EventBridge's status change."""
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        return ReportRequest(str(event["Operation"]), str(event["ExecutionId"]))
+    status = str(detail.get("status", ""))
+    if status not in PARTIAL_STATUSES:
+        raise ValueError(
+            f"a status change to {status!r}: a partial report is written only for {', '.join(PARTIAL_STATUSES)} "
+            "(the Report step writes the report of a run that succeeded)"
+        )
+    operation = event.get("Operation") or operation_of_state_machine(str(detail["stateMachineArn"]))
+    return ReportRequest(str(operation), str(detail["executionArn"]), status)
+
+
+def fanout_listed_targets(events: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether the Fanout state ended with the targets listed, from the history's events in order."""
+    for event in events:
+        details = event.get("stateExitedEventDetails") or {}
+        if event.get("type") == "TaskStateExited" and details.get("name") == FANOUT_STATE:
+            return True
+        if event.get("type") in ENDED:
+            return False
+    return False
+
+
+def history_events(sfn: Any, execution_arn: str) -> Iterator[Mapping[str, Any]]:
+    """The execution's history, oldest first, a page at a time (read only as far as it is consumed)."""
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution_arn, PaginationConfig={"PageSize": HISTORY_PAGE}
+    )
+    for page in pages:
+        yield from page["events"]
+
+
+def nothing_to_report(request: ReportRequest) -> dict[str, Any]:
+    return {"Operation": request.operation, "Partial": True, "Status": request.status, "ReportUri": None}
 
 
 def build_report(
@@ -28,8 +102,12 @@ def build_report(
     session: boto3.Session,
     poster: report.Poster = report.post_json,
 ) -> dict[str, Any]:
-    operation = operations.get(str(event["Operation"]))
-    execution = store.ExecutionRef.parse(str(event["ExecutionId"]))
+    request = report_request(event)
+    operation = operations.get(request.operation)
+    execution = store.ExecutionRef.parse(request.execution_arn)
+    if request.partial and not fanout_listed_targets(history_events(client(session, "stepfunctions"), execution.arn)):
+        LOG.info("no partial report for %s: its fanout listed no targets", execution.arn)
+        return nothing_to_report(request)
     s3 = client(session, "s3")
     ddb = client(session, "dynamodb")
     keys = store.report_keys(operation.name, execution)
@@ -53,12 +131,16 @@ def build_report(
         "ReportUri": f"s3://{bucket}/{keys['report']}",
         "ErrorsUri": errors_uri,
     }
+    if request.partial:
+        summary.update(Partial=True, Status=request.status)
     s3.put_object(
         Bucket=bucket,
         Key=keys["summary"],
         Body=json.dumps({**summary, "ExecutionId": execution.arn}, indent=2).encode(),
         ContentType="application/json",
     )
+    if request.partial:  # the EventBridge rule has told the topic how the execution ended
+        return summary
     if settings.topic_arn:
         report.publish_sns(client(session, "sns"), settings.topic_arn, summary)
     if settings.slack_webhook_parameter:
