@@ -33,8 +33,11 @@ def _named() -> set[tuple[str, str]]:
 
 
 def _module(name: str) -> Path:
-    """A test module named in the table: in this folder, else the one of that name under tests/."""
-    if (HERE / name).exists():
+    """A test module named in the table: a path from the repository root (``tests/unit/x.py``), one
+    in this folder, else the one file of that name under tests/."""
+    if "/" in name:
+        return HERE.parents[1] / name
+    if (HERE / name).is_file():
         return HERE / name
     (found,) = sorted(HERE.parent.rglob(name))
     return found
