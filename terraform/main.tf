@@ -19,6 +19,29 @@ locals {
   readonly_role_name = "operation-readonly"
   admin_role_name    = "operation-admin"
 
+  # member_roles.per_operation: one member role and one worker role per operation.
+  per_operation         = var.member_roles.per_operation
+  operation_role_prefix = "orgops-op-"
+  operation_member_role = {
+    for op, o in var.operations : op => o.role == "organization" ? var.org_reader_role_name : "${local.operation_role_prefix}${op}"
+  }
+  worker_role_arn = {
+    for op, o in var.operations : op => local.per_operation ? module.operator_roles.worker_role_arns[op] : module.operator_roles.worker_role_arns[local.worker_role_key[o.role]]
+  }
+  # Who may assume the org-reader: the fanout, and the workers of organization operations.
+  org_reader_trusted = concat(
+    [module.operator_roles.fanout_role_arn],
+    local.per_operation ? [for op, o in var.operations : module.operator_roles.worker_role_arns[op] if o.role == "organization"] : [module.operator_roles.worker_role_arns["readonly"]],
+  )
+  per_operation_roles = local.per_operation ? {
+    for op, name in module.manifest.per_operation_role_names : op => {
+      name        = name
+      kind        = module.manifest.roles[op]
+      trusted_arn = module.operator_roles.worker_role_arns[op]
+      actions     = module.manifest.operation_actions[op]
+    }
+  } : {}
+
   # Role of each operation -> the worker Lambda role it runs as and the role it assumes.
   worker_role_key = { readonly = "readonly", admin = "admin", organization = "readonly" }
   member_role_name = {
@@ -40,8 +63,10 @@ locals {
 module "manifest" {
   source = "../modules/operation-manifest"
 
-  manifest_path = local.manifest_path
-  operations    = toset(keys(var.operations))
+  manifest_path    = local.manifest_path
+  operations       = toset(keys(var.operations))
+  role_name_prefix = local.operation_role_prefix
+  worker_role_arns = local.per_operation ? { for op, o in var.operations : op => module.operator_roles.worker_role_arns[op] if o.role != "organization" } : {}
 }
 
 module "operator_roles" {
@@ -61,6 +86,9 @@ module "operator_roles" {
   slack_webhook_parameter   = var.slack_webhook_parameter
   slack_webhook_kms_key_arn = var.slack_webhook_kms_key_arn
   tracing_enabled           = var.tracing_enabled
+  per_operation_roles = local.per_operation ? {
+    for op, o in var.operations : op => { member_role = local.operation_member_role[op], organization = o.role == "organization" }
+  } : {}
 }
 
 module "member_roles" {
@@ -71,9 +99,12 @@ module "member_roles" {
     aws = aws.management
   }
 
-  readonly_lambda_role_arn     = module.operator_roles.worker_role_arns["readonly"]
-  admin_lambda_role_arn        = module.operator_roles.worker_role_arns["admin"]
-  org_reader_trusted_role_arns = [module.operator_roles.fanout_role_arn, module.operator_roles.worker_role_arns["readonly"]]
+  readonly_lambda_role_arn     = lookup(module.operator_roles.worker_role_arns, "readonly", null)
+  admin_lambda_role_arn        = lookup(module.operator_roles.worker_role_arns, "admin", null)
+  org_reader_trusted_role_arns = local.org_reader_trusted
+  per_operation                = local.per_operation
+  per_operation_template       = local.per_operation ? module.manifest.per_operation_template : null
+  per_operation_roles          = local.per_operation_roles
   readonly_role_name           = local.readonly_role_name
   admin_role_name              = local.admin_role_name
   org_reader_role_name         = var.org_reader_role_name
@@ -104,9 +135,12 @@ module "member_roles_stack_set" {
     aws = aws.stack_sets
   }
 
-  readonly_lambda_role_arn     = module.operator_roles.worker_role_arns["readonly"]
-  admin_lambda_role_arn        = module.operator_roles.worker_role_arns["admin"]
-  org_reader_trusted_role_arns = [module.operator_roles.fanout_role_arn, module.operator_roles.worker_role_arns["readonly"]]
+  readonly_lambda_role_arn     = lookup(module.operator_roles.worker_role_arns, "readonly", null)
+  admin_lambda_role_arn        = lookup(module.operator_roles.worker_role_arns, "admin", null)
+  org_reader_trusted_role_arns = local.org_reader_trusted
+  per_operation                = local.per_operation
+  per_operation_template       = local.per_operation ? module.manifest.per_operation_template : null
+  per_operation_roles          = local.per_operation_roles
   readonly_role_name           = local.readonly_role_name
   admin_role_name              = local.admin_role_name
   org_reader_role_name         = var.org_reader_role_name
@@ -153,8 +187,8 @@ module "operation" {
   operation              = each.key
   state_machine_name     = module.operator_roles.names.state_machines[each.key]
   worker_function_name   = module.operator_roles.names.worker_functions[each.key]
-  worker_role_arn        = module.operator_roles.worker_role_arns[local.worker_role_key[each.value.role]]
-  member_role_name       = local.member_role_name[each.value.role]
+  worker_role_arn        = local.worker_role_arn[each.key]
+  member_role_name       = local.per_operation ? local.operation_member_role[each.key] : local.member_role_name[each.value.role]
   state_machine_role_arn = module.operator_roles.state_machine_role_arns[each.key]
   fanout_function_arn    = module.platform.fanout_function_arn
   report_function_arn    = module.platform.report_function_arn

@@ -128,6 +128,7 @@ variable "member_roles" {
     call_as                      = optional(string, "SELF")
     organizational_unit_ids      = optional(list(string), [])
     policy_mode                  = optional(string, "derived")
+    per_operation                = optional(bool, false)
     readonly_policy_arns         = optional(list(string), ["arn:aws:iam::aws:policy/ReadOnlyAccess"])
     admin_policy_arns            = optional(list(string), ["arn:aws:iam::aws:policy/AdministratorAccess"])
     failure_tolerance_percentage = optional(number, 10)

@@ -117,7 +117,7 @@ resource "aws_cloudformation_stack_set_instance" "this" {
 # --- The same roles in the management account -------------------------------------------------
 
 data "aws_iam_policy_document" "member_trust" {
-  for_each = local.member_roles
+  for_each = var.per_operation ? {} : local.member_roles
 
   statement {
     sid     = "WorkerLambdaOnly"

@@ -2,8 +2,10 @@ variable "readonly_lambda_role_arn" {
   type        = string
   description = "ARN of operation-readonly-lambda in the operations account: the only principal the read-only role trusts."
 
+  default = null
+
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.readonly_lambda_role_arn))
+    condition     = var.readonly_lambda_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.readonly_lambda_role_arn))
     error_message = "readonly_lambda_role_arn must be an IAM role ARN such as arn:aws:iam::111111111111:role/operation-readonly-lambda."
   }
 }
@@ -12,8 +14,10 @@ variable "admin_lambda_role_arn" {
   type        = string
   description = "ARN of operation-admin-lambda in the operations account: the only principal the admin role trusts."
 
+  default = null
+
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.admin_lambda_role_arn))
+    condition     = var.admin_lambda_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.admin_lambda_role_arn))
     error_message = "admin_lambda_role_arn must be an IAM role ARN such as arn:aws:iam::111111111111:role/operation-admin-lambda."
   }
 }

@@ -30,7 +30,7 @@ locals {
 
   org_reader_role_arn = "arn:${local.partition}:iam::${var.management_account_id}:role/${var.org_reader_role_name}"
 
-  workers = {
+  shared_workers = {
     readonly = {
       name        = var.readonly_lambda_role_name
       member_role = var.readonly_role_name
@@ -43,6 +43,16 @@ locals {
       extra_role_arns = []
     }
   }
+  # member_roles.per_operation: a worker role per operation, reaching only that operation's member
+  # role (an organization operation: the org-reader), so one compromised worker cannot act as another.
+  operation_workers = {
+    for op, r in var.per_operation_roles : op => {
+      name            = substr("${var.name_prefix}-${op}-worker", 0, 64)
+      member_role     = r.member_role
+      extra_role_arns = r.organization ? [local.org_reader_role_arn] : []
+    }
+  }
+  workers = length(var.per_operation_roles) > 0 ? local.operation_workers : local.shared_workers
 
   # S3, DynamoDB and SNS call KMS for the bucket's, table's and topic's key on the caller's behalf.
   kms_via_s3_dynamodb = ["s3.${local.region}.amazonaws.com", "dynamodb.${local.region}.amazonaws.com"]

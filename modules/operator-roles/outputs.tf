@@ -1,5 +1,5 @@
 output "worker_role_arns" {
-  description = "ARNs of the worker Lambda roles, keyed readonly/admin (operation-readonly-lambda, operation-admin-lambda)."
+  description = "ARNs of the worker Lambda roles: keyed readonly/admin (operation-readonly-lambda, operation-admin-lambda), or by operation with per_operation_roles."
   value       = { for k, r in aws_iam_role.worker : k => r.arn }
 }
 

@@ -142,3 +142,17 @@ variable "tags" {
   description = "Tags for every resource of the module."
   default     = {}
 }
+
+variable "per_operation_roles" {
+  type = map(object({
+    member_role  = string
+    organization = bool
+  }))
+  description = "member_roles.per_operation: one worker role per operation (keyed by operation), each allowed to assume only its own member role (member_role) or, for an organization operation, the org-reader. Empty: the shared operation-readonly-lambda / operation-admin-lambda."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for r in values(var.per_operation_roles) : can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", r.member_role))])
+    error_message = "per_operation_roles: each member_role must be an IAM role name (1 to 64 characters)."
+  }
+}

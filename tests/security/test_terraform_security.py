@@ -100,8 +100,23 @@ def test_the_root_trusts_the_member_roles_to_the_two_worker_lambda_roles_only() 
     module = _module_block("member_roles")
 
     assert (module["readonly_lambda_role_arn"], module["admin_lambda_role_arn"]) == (
-        '${module.operator_roles.worker_role_arns["readonly"]}',
-        '${module.operator_roles.worker_role_arns["admin"]}',
+        '${lookup(module.operator_roles.worker_role_arns, "readonly", null)}',
+        '${lookup(module.operator_roles.worker_role_arns, "admin", null)}',
+    )
+
+
+def test_with_per_operation_roles_each_member_role_trusts_only_its_operations_worker() -> None:
+    (entry,) = [e for e in hcl.load(hcl.ROOT_CONFIG / "main.tf")["locals"] if "per_operation_roles" in e]
+    assert "trusted_arn = module.operator_roles.worker_role_arns[op]" in entry["per_operation_roles"]
+    operator = _module_block("operator_roles")["per_operation_roles"]
+    assert "member_role = local.operation_member_role[op]" in operator
+    (workers,) = [e for e in hcl.load(hcl.MODULES / "operator-roles" / "main.tf")["locals"] if "operation_workers" in e]
+    assert (
+        "member_role     = r.member_role" in workers["operation_workers"]
+        or "r.member_role" in workers["operation_workers"]
+    )
+    assert (
+        workers["workers"] == "${length(var.per_operation_roles) > 0 ? local.operation_workers : local.shared_workers}"
     )
 
 

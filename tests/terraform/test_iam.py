@@ -120,12 +120,17 @@ def test_org_reader_is_trusted_only_by_the_given_roles() -> None:
     assert trust.principals == (("AWS", ("${var.org_reader_trusted_role_arns}",)),)
 
 
-def test_root_trusts_the_org_reader_to_the_fanout_and_the_readonly_worker_only() -> None:
+def test_root_trusts_the_org_reader_to_the_fanout_and_the_organization_operations_workers_only() -> None:
+    # Shared roles: the fanout and the readonly worker (organization operations run as it);
+    # per-operation roles: the fanout and the worker of each organization operation.
     (module,) = [b for name, b in hcl.named_blocks("module", hcl.ROOT_CONFIG / "main.tf") if name == "member_roles"]
-    assert module["org_reader_trusted_role_arns"] == [
-        "${module.operator_roles.fanout_role_arn}",
-        '${module.operator_roles.worker_role_arns["readonly"]}',
-    ]
+    assert module["org_reader_trusted_role_arns"] == "${local.org_reader_trusted}"
+    (entry,) = [e for e in hcl.load(hcl.ROOT_CONFIG / "main.tf")["locals"] if "org_reader_trusted" in e]
+    assert entry["org_reader_trusted"] == (
+        "${concat([module.operator_roles.fanout_role_arn], local.per_operation ? "
+        '[for op, o in var.operations : module.operator_roles.worker_role_arns[op] if o.role == "organization"] : '
+        '[module.operator_roles.worker_role_arns["readonly"]])}'
+    )
 
 
 def test_org_reader_grants_only_organizations_reads_and_list_regions() -> None:
