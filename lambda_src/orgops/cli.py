@@ -36,6 +36,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     print(f"{op['name']}: {op['description']}")
     print(f"  role: {op['role']}   scope: {op['scope']}   changes resources: {'yes' if op['mutating'] else 'no'}")
     print(f"  columns: {', '.join(op['columns'])}")
+    print(f"  IAM actions: {', '.join(op['actions']) or 'none'}")
     print("  params:" if op["params"] else "  params: none")
     for p in op["params"]:
         default = "required" if p.get("required") else f"default {json.dumps(p.get('default'))}"

@@ -210,7 +210,8 @@ def test_cli_describe_shows_role_scope_columns_and_param_defaults(capsys: pytest
         "  columns: account_id, account_name, region, group_id, group_name, vpc_id, protocol, from_port, to_port, "
         "cidr, action, applied, error"
     )
-    assert out[4] == (
+    assert out[3] == "  IAM actions: ec2:DescribeSecurityGroups, ec2:RevokeSecurityGroupIngress"
+    assert out[5] == (
         "    AllowedPorts (integer_list, default [80, 443]; 0..65535): "
         "TCP/UDP ports that may stay open to the internet; [] revokes every open rule."
     )
