@@ -7,7 +7,7 @@ import io
 import json
 import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -146,6 +146,8 @@ class Tally:
     failures: list[list[str]] = field(default_factory=list)
     # Status items of succeeded targets with rows, in key order: the report reads these objects.
     with_rows: list[tuple[str, str]] = field(default_factory=list)
+    # (account id, region) of every status counted: the planned targets are reconciled with them.
+    recorded: set[tuple[str, str]] = field(default_factory=set)
 
 
 CODE_LIMIT = 200
@@ -156,6 +158,7 @@ def tally(statuses: Iterable[dict[str, Any]]) -> Tally:
     t = Tally()
     for s in statuses:
         t.targets += 1
+        t.recorded.add((str(s.get("account_id", "")), str(s.get("region", ""))))
         status = s.get("status")
         if status == store.SUCCEEDED:
             t.succeeded += 1
@@ -175,6 +178,43 @@ def tally(statuses: Iterable[dict[str, Any]]) -> Tally:
                     store.format_cell(safe_message(error_message(s.get("error_message", "")))),
                 ]
             )
+    return t
+
+
+NOT_RECORDED = "NotRecorded"
+NOT_RUN = "NotRun"
+RECONCILE_MESSAGES = {
+    NOT_RECORDED: (
+        "planned by the fanout, but no status was recorded: the worker or the status write failed after its "
+        "retries, or its batch's child execution failed; run the operation again for this target"
+    ),
+    NOT_RUN: "planned by the fanout, but the execution ended before this target finished",
+}
+
+
+def planned_targets(batches: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The targets of the fanout's plan (``targets/...json``: ``[{"Targets": [...]}, ...]``), in order."""
+    return [dict(t) for batch in batches for t in batch.get("Targets", [])]
+
+
+def reconcile(t: Tally, planned: Iterable[Mapping[str, str]], code: str) -> Tally:
+    """Add each planned target without a status to ``t`` as a failure with ``code``: none is lost."""
+    for target in planned:
+        key = (str(target["AccountId"]), str(target["Region"]))
+        if key in t.recorded:
+            continue
+        t.recorded.add(key)
+        t.targets += 1
+        t.failed += 1
+        t.failures.append(
+            [
+                store.format_cell(target["AccountId"]),
+                store.format_cell(target.get("AccountName", "")),
+                store.format_cell(target["Region"]),
+                store.format_cell(code),
+                store.format_cell(RECONCILE_MESSAGES[code]),
+            ]
+        )
     return t
 
 

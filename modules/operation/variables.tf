@@ -127,12 +127,12 @@ variable "batch_size" {
 
 variable "max_concurrency" {
   type        = number
-  description = "MaxConcurrency of the inline Map: workers running at once."
+  description = "MaxConcurrency of the inline Map: workers running at once. AWS runs at most 40 inline iterations at once (\"In this mode, the Map state supports up to 40 concurrent iterations\", Step Functions developer guide): more would be ignored."
   default     = 40
 
   validation {
-    condition     = var.max_concurrency >= 1 && var.max_concurrency <= 1000 && floor(var.max_concurrency) == var.max_concurrency
-    error_message = "max_concurrency must be a whole number between 1 and 1000."
+    condition     = var.max_concurrency >= 1 && var.max_concurrency <= 40 && floor(var.max_concurrency) == var.max_concurrency
+    error_message = "max_concurrency must be a whole number between 1 and 40: an inline Map runs at most 40 iterations at once on AWS; for more, lower distributed_threshold so that large runs take the distributed Map (distributed_max_concurrency)."
   }
 }
 

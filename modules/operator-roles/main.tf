@@ -255,6 +255,13 @@ data "aws_iam_policy_document" "report" {
     resources = ["${var.data_bucket_arn}/results/*"]
   }
 
+  # The fanout's plan: the report reconciles the planned targets with the recorded statuses.
+  statement {
+    sid       = "ReadPlan"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.data_bucket_arn}/targets/*"]
+  }
+
   statement {
     sid       = "WriteReports"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]

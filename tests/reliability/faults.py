@@ -80,6 +80,8 @@ def error_response(url: str, service: str, code: str, message: str, status: int)
     else:
         body = json.dumps({"__type": code, "message": message})
         headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}
+    # Every AWS response carries a request id (Step Functions' DynamoDB integration quotes it).
+    headers = {**headers, "x-amzn-RequestId": "00000000-0000-4000-8000-000000000000"}
     return AWSResponse(url, status, headers, MockRawResponse(body))
 
 

@@ -322,3 +322,27 @@ def test_a_remediation_failing_midway_reports_which_changes_were_applied_and_whi
     still_open = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
     assert sorted(p["FromPort"] for p in still_open) == sorted([443, int(rows[1]["from_port"])])
     assert acc.statuses[(firewall, "us-east-1")]["status"] == "SUCCEEDED"
+
+
+# -- 11. A status write fails after its retries -----------------------------------------------------
+def test_a_status_write_that_fails_after_its_retries_still_lists_the_target_in_the_report(faults: Reliability) -> None:
+    # Given RecordStatus's putItem refused once with an error its Retry does not cover (so it is caught)
+    faults.service_faults.add(Rule("PutItem", ("ResourceNotFoundException",), times=1, only_after=1))
+
+    execution = run(faults, EBS, "alpha", "optout")
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    output = execution.output
+    planned = faults.targets("alpha", "optout")
+    recorded = {(s["account_id"], s["region"]) for s in statuses_of(faults, execution.arn)}
+    (lost,) = planned - recorded  # one target's status was never written
+    errors = faults.emu.read_csv(output["ErrorsUri"])
+    assert [(e["account_id"], e["region"], e["error_code"]) for e in errors] == [(*lost, "NotRecorded")]
+    assert errors[0]["error_message"].startswith("planned by the fanout, but no status was recorded")
+    assert (output["Targets"], output["Failed"]) == (len(planned), 1)
+    assert output["Succeeded"] + output["Failed"] + output["Skipped"] == len(planned)
+
+
+def statuses_of(rel: Reliability, execution_arn: str) -> list[dict[str, Any]]:
+    ddb = client(rel.emu.session(), "dynamodb", "us-east-1")
+    return list(store.iter_statuses(ddb, rel.emu.stack.status_table, execution_arn))

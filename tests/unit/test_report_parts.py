@@ -40,7 +40,31 @@ def test_tally_counts_statuses_and_keeps_only_per_target_data() -> None:
     # Targets with rows are kept as (account, region) pairs: never the rows themselves.
     assert t.with_rows == [("111111111111", "eu-west-1"), ("444444444444", "eu-west-1")]
     assert t.failures == [["222222222222", "n2", "eu-west-1", "AccessDenied", "cannot assume"]]
-    assert {f.name for f in fields(t)} == {"targets", "succeeded", "failed", "skipped", "failures", "with_rows"}
+    assert t.recorded == {(s["account_id"], s["region"]) for s in statuses}
+    assert {f.name for f in fields(t)} == {
+        "targets",
+        "succeeded",
+        "failed",
+        "skipped",
+        "failures",
+        "with_rows",
+        "recorded",
+    }
+
+
+def test_a_planned_target_without_a_status_is_a_failure_with_the_reason() -> None:
+    statuses = [status("111111111111", "eu-west-1", "SUCCEEDED", rows=1)]
+    planned = [
+        {"AccountId": "111111111111", "AccountName": "n1", "Region": "eu-west-1"},
+        {"AccountId": "222222222222", "AccountName": "=n2", "Region": "us-east-1"},
+    ]
+
+    t = report.reconcile(report.tally(iter(statuses)), planned, report.NOT_RECORDED)
+
+    assert (t.targets, t.succeeded, t.failed) == (2, 1, 1)
+    assert t.failures == [
+        ["222222222222", "'=n2", "us-east-1", "NotRecorded", report.RECONCILE_MESSAGES["NotRecorded"]]
+    ]
 
 
 def test_a_status_other_than_succeeded_or_skipped_is_a_failure_with_a_code() -> None:

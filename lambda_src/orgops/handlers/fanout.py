@@ -178,11 +178,10 @@ def fanout(
                 ),
             ],
         )
-    if distributed:
-        body = json.dumps([{"Targets": b} for b in targets.batches(plan.targets, batch_size)]).encode()
-        client(session, "s3").put_object(
-            Bucket=settings.data_bucket, Key=key, Body=body, ContentType="application/json"
-        )
+    # The plan (an empty one included), for the distributed Map's ItemReader and, in both paths,
+    # for the report, which reconciles it with the recorded statuses: no planned target is lost.
+    body = json.dumps([{"Targets": b} for b in targets.batches(plan.targets, batch_size)]).encode()
+    client(session, "s3").put_object(Bucket=settings.data_bucket, Key=key, Body=body, ContentType="application/json")
     return result
 
 

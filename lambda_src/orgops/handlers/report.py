@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from orgops import observability, operations, report, store
 from orgops.config import ReportSettings
@@ -92,6 +93,17 @@ def history_events(sfn: Any, execution_arn: str) -> Iterator[Mapping[str, Any]]:
         yield from page["events"]
 
 
+def read_plan(s3: Any, bucket: str, execution: store.ExecutionRef) -> list[dict[str, str]]:
+    """The fanout's plan of the execution; empty when it wrote none (no target, or an older fanout)."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=store.targets_key(execution))["Body"].read()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchKey":
+            return []
+        raise
+    return report.planned_targets(json.loads(body))
+
+
 def nothing_to_report(request: ReportRequest) -> dict[str, Any]:
     return {"Operation": request.operation, "Partial": True, "Status": request.status, "ReportUri": None}
 
@@ -114,6 +126,10 @@ def build_report(
     bucket = settings.data_bucket
 
     counts = report.tally(store.iter_statuses(ddb, settings.status_table, execution.arn))
+    # Every planned target appears once: one without a status (its worker, its status write or its
+    # batch failed; or, in a partial report, it never finished) is a failure with the reason.
+    plan = read_plan(s3, bucket, execution)
+    report.reconcile(counts, plan, report.NOT_RUN if request.partial else report.NOT_RECORDED)
     # Closed as soon as the upload ends: a failed upload stops the reads at once.
     with closing(report.report_rows(s3, bucket, execution, counts.with_rows)) as target_rows:
         rows = report.write_csv(s3, bucket, keys["report"], operation.report_columns, target_rows)
