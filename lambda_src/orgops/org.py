@@ -136,17 +136,3 @@ def enabled_regions(
         ]
         result[account_id] = sorted(regions)
     return result
-
-
-def own_region_statuses(session: boto3.Session, *, account_client: Any = None) -> dict[str, str]:
-    """The calling account's regions and their opt status (``account:ListRegions``, no AccountId).
-
-    ``ENABLED_BY_DEFAULT`` marks a region every account has; any other status an opt-in region.
-    Reading the caller's own account needs no trusted access for Account Management.
-    """
-    acct = account_client or client(session, "account", "us-east-1")
-    return {
-        r["RegionName"]: r["RegionOptStatus"]
-        for page in acct.get_paginator("list_regions").paginate()
-        for r in page["Regions"]
-    }

@@ -2,21 +2,18 @@
 
 ``known_regions`` reads botocore's partition data (``endpoints.json``, shipped with botocore in
 the Lambda runtime): a name that is in no partition is bad input, refused before anything runs.
-Whether a region is opt-in is not guessed from an error code either: ``account:ListRegions``
-answers ``ENABLED_BY_DEFAULT`` for the regions every account has, so one call (the management
-account's own regions) tells which requested regions are opt-in, and only for those are the
-selected accounts' regions listed (``not_enabled``).
+Whether an account enabled a region is not guessed from an error code either: for a requested
+opt-in region the selected accounts' regions are listed (``account:ListRegions``) and a region an
+account has not enabled is planned as skipped (``not_enabled``); when no requested region is
+opt-in, nothing is listed.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 import botocore.session
-
-ENABLED_BY_DEFAULT = "ENABLED_BY_DEFAULT"
-ENABLED_STATES = ("ENABLED", ENABLED_BY_DEFAULT)
 
 
 @functools.cache
@@ -32,9 +29,47 @@ def unknown(regions: Iterable[str], known: frozenset[str] | None = None) -> list
     return [(i, r) for i, r in enumerate(regions) if r not in names]
 
 
-def opt_in_regions(requested: Sequence[str], statuses: Mapping[str, str]) -> list[str]:
-    """The requested regions that are not enabled by default (``statuses``: ListRegions' answer)."""
-    return [r for r in requested if statuses.get(r) != ENABLED_BY_DEFAULT]
+# "Regions introduced before March 20, 2019 are enabled by default"; every later one is opt-in
+# ("Enable or disable AWS Regions in your account", AWS Account Management Reference Guide). The
+# set is closed: no region will be added to it.
+ENABLED_BY_DEFAULT_REGIONS = frozenset(
+    {
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ca-central-1",
+        "sa-east-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-central-1",
+        "eu-north-1",
+        "ap-south-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+    }
+)
+OPT_IN_PARTITION = "aws"  # Account Management's region opt-in applies to the commercial partition
+
+
+@functools.cache
+def partition_regions(partition: str = OPT_IN_PARTITION) -> frozenset[str]:
+    endpoints = botocore.session.get_session().get_data("endpoints")
+    return frozenset(r for p in endpoints["partitions"] if p["partition"] == partition for r in p["regions"])
+
+
+def is_opt_in(region: str) -> bool:
+    """Whether an account must enable ``region`` before it can use it."""
+    return region in partition_regions() and region not in ENABLED_BY_DEFAULT_REGIONS
+
+
+def opt_in_regions(requested: Sequence[str]) -> list[str]:
+    """The requested regions an account must have enabled (the only ones ListRegions is needed for)."""
+    return [r for r in requested if is_opt_in(r)]
 
 
 def not_enabled(requested: Sequence[str], opt_in: Sequence[str], enabled: Iterable[str]) -> list[str]:

@@ -53,6 +53,18 @@ def env() -> Iterator[Env]:
         yield Env(emu, world, volume)
 
 
+def json_documents(text: str) -> list[dict]:
+    """Every JSON document in ``text``, in order (the CLI's indented one, and any log line)."""
+    decoder, found, i = json.JSONDecoder(), [], 0
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+            continue
+        doc, i = decoder.raw_decode(text, i)
+        found.append(doc)
+    return found
+
+
 def run(*args: str) -> int:
     fast = ["--poll-seconds", "0.05"] if args[0] in ("run", "report") else []
     return cli.main([*args, *fast])
@@ -171,7 +183,9 @@ def test_report_of_a_failed_execution_exits_3_and_downloads_nothing(
     run("run", "unused-ebs-volumes", "--accounts", "999999999999", "--name", "failed-1", "--no-wait")
     arn = capsys.readouterr().out.strip()
     assert run("report", arn, "--wait", "--out", str(tmp_path / "failed"), "--output", "json") == EXIT_EXECUTION_FAILED
-    doc = json.loads(capsys.readouterr().out)
+    # The emulated Lambdas run in this process: the report function's own log line (the rule on
+    # FAILED invoked it) may land on the same stdout. The CLI's document is the one with a Status.
+    (doc,) = [d for d in json_documents(capsys.readouterr().out) if "Status" in d]
     assert (doc["Status"], doc["Error"], doc["Summary"], doc["Files"]) == ("FAILED", "InvalidInput", None, [])
     assert not (tmp_path / "failed").exists()
 

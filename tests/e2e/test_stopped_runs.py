@@ -210,8 +210,15 @@ def test_the_partial_report_holds_exactly_the_targets_that_finished(env: Env, st
     )
     assert ran == STOP_AT_WORKER - 1
     assert (summary["Partial"], summary["Status"]) == (True, "ABORTED")
-    assert summary["Targets"] == len(recorded) == ran + SKIPPED_TARGETS < RUN_TARGETS + SKIPPED_TARGETS
-    assert (summary["Succeeded"], summary["Failed"], summary["Skipped"]) == (ran, 0, SKIPPED_TARGETS)
+    assert len(recorded) == ran + SKIPPED_TARGETS < RUN_TARGETS + SKIPPED_TARGETS
+    # Every planned target appears once: the ones that never finished are FAILED NotRun.
+    not_run = RUN_TARGETS - ran
+    assert summary["Targets"] == RUN_TARGETS + SKIPPED_TARGETS
+    assert (summary["Succeeded"], summary["Failed"], summary["Skipped"]) == (ran, not_run, SKIPPED_TARGETS)
+    errors = env.emu.read_csv(summary["ErrorsUri"])
+    finished = {(s["account_id"], s["region"]) for s in recorded}
+    assert [e["error_code"] for e in errors] == ["NotRun"] * not_run
+    assert not {(e["account_id"], e["region"]) for e in errors} & finished
     # Downloaded, and said to be partial.
     assert json.loads((stopped.out / "summary.json").read_text())["Partial"] is True
     assert (stopped.out / "report.csv").exists()
@@ -343,4 +350,5 @@ def test_the_report_function_accepts_the_raw_eventbridge_status_change(env: Env,
     assert "FunctionError" not in answer
     summary = env.summary(stopped.name)
     assert (summary["Operation"], summary["Partial"], summary["Status"]) == (OPERATION, True, "ABORTED")
-    assert summary["Targets"] == STOP_AT_WORKER - 1 + SKIPPED_TARGETS
+    assert summary["Targets"] == RUN_TARGETS + SKIPPED_TARGETS  # the unfinished ones as NotRun
+    assert summary["Succeeded"] == STOP_AT_WORKER - 1

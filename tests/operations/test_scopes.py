@@ -17,7 +17,9 @@ MANAGEMENT = "123456789012"
 
 
 def make_org(session: boto3.Session) -> dict[str, str]:
-    """An organization: the management account, two members; returns id -> name."""
+    """An organization: the management account, two members (and the data bucket the fanout
+    writes its plan to); returns id -> name."""
+    session.client("s3", region_name="us-east-1").create_bucket(Bucket=SETTINGS.data_bucket)
     organizations = session.client("organizations", region_name="us-east-1")
     organizations.create_organization(FeatureSet="ALL")
     for name in ("prod", "dev"):

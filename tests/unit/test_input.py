@@ -204,3 +204,14 @@ def test_a_deployed_default_region_no_partition_has_is_refused() -> None:
     assert str(raised.value) == (
         'DefaultRegions: "eu-wset-1" is not a region AWS knows (in no partition): fix regions in Terraform'
     )
+
+
+def test_opt_in_regions_are_the_commercial_regions_launched_after_march_2019() -> None:
+    from orgops import regions
+
+    assert regions.opt_in_regions(["eu-west-1", "af-south-1", "us-east-1", "il-central-1", "cn-north-1"]) == [
+        "af-south-1",
+        "il-central-1",
+    ]
+    assert regions.opt_in_regions(sorted(regions.ENABLED_BY_DEFAULT_REGIONS)) == []
+    assert regions.ENABLED_BY_DEFAULT_REGIONS <= regions.partition_regions()

@@ -19,36 +19,15 @@ from typing import Any
 
 import botocore.session
 
+from orgops import regions
+
 URL_PATH = "{0}/listRegions$"
 PARTITION = "aws"
 ACTION = "account:ListRegions"
 
-# "Opt-in Regions - Regions launched after March 20, 2019 are disabled by default": the opt-in
-# regions listed in "Enable or disable AWS Regions in your account" (AWS Account Management
-# Reference Guide, https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html).
-# Every other region of the partition is enabled by default. A region botocore adds later and
-# that is missing here shows as ENABLED_BY_DEFAULT: add it here when it is opt-in.
-OPT_IN_REGIONS = frozenset(
-    {
-        "af-south-1",
-        "ap-east-1",
-        "ap-east-2",
-        "ap-south-2",
-        "ap-southeast-3",
-        "ap-southeast-4",
-        "ap-southeast-5",
-        "ap-southeast-6",
-        "ap-southeast-7",
-        "ca-west-1",
-        "eu-central-2",
-        "eu-south-1",
-        "eu-south-2",
-        "il-central-1",
-        "me-central-1",
-        "me-south-1",
-        "mx-central-1",
-    }
-)
+# Every region of the partition not enabled by default is opt-in (orgops.regions, from AWS's
+# Account Management guide): DISABLED until ``opt_in`` enables it for an account.
+OPT_IN_REGIONS = frozenset(r for r in regions.partition_regions(PARTITION) if regions.is_opt_in(r))
 STATUSES = ("ENABLED", "ENABLING", "DISABLING", "DISABLED", "ENABLED_BY_DEFAULT")
 MAX_RESULTS = 50  # the API's maximum
 # AWS documents no default page size; a small one makes a caller that ignores NextToken fail here.

@@ -90,9 +90,9 @@ def regions_chooser(
     """``(regions_for(account), skipped_regions, not_enabled_for(account))`` for the ``selected``.
 
     With ``"ALL"``, only the selected ACTIVE accounts' regions are listed (one call each).
-    With named regions, one ListRegions call (the management account's own) tells which of them
-    are opt-in; only when some are are the selected ACTIVE accounts' enabled regions listed, and
-    an account that has not enabled one gets it in ``not_enabled_for`` (SKIPPED RegionNotEnabled).
+    With named regions, only when some are opt-in are the selected ACTIVE accounts' enabled regions
+    listed (one call each), and an account that has not enabled one gets it in
+    ``not_enabled_for`` (SKIPPED RegionNotEnabled).
     ``organization`` scope: one target, the management account in the home region (every other
     account gets no region, so no target and no skipped row).
     """
@@ -108,7 +108,7 @@ def regions_chooser(
         enabled = org.enabled_regions(mgmt, active)
         return (lambda a: enabled[a.id]), [targets.ALL_REGIONS], _none
     requested = list(execution_input.regions or targets.parse_default_regions(default_regions))
-    opt_in = regions.opt_in_regions(requested, org.own_region_statuses(mgmt)) if active else []
+    opt_in = regions.opt_in_regions(requested) if active else []
     if not opt_in:
         return (lambda _a: requested), requested, _none
     enabled = org.enabled_regions(mgmt, active)
