@@ -41,3 +41,21 @@ def emulated() -> Iterator[Emulated]:
             world = emu.build_organization(ACCOUNTS)
             expected = seed.seed_world(emu.session(), world, REGIONS)
             yield Emulated(emu, world, expected)
+
+
+def served_emulator_env() -> dict[str, str]:
+    """The environment an ``orgops emulator`` subprocess runs with: fake credentials, no config files."""
+    import os
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "lambda_src"),
+    }
+    env.pop("AWS_ENDPOINT_URL", None)
+    return env

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,23 +15,15 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.e2e.conftest import served_emulator_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _serve(tmp_path: Path) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "PYTHONPATH": str(ROOT / "lambda_src"),
-    }
-    env.pop("AWS_ENDPOINT_URL", None)
     return subprocess.Popen(
         [sys.executable, "-m", "orgops.cli", "emulator", "--port", "0"],
-        env=env,
+        env=served_emulator_env(),
         stdout=subprocess.PIPE,
         stderr=(tmp_path / "stderr").open("w"),
         text=True,

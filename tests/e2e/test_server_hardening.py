@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -21,6 +20,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.e2e.conftest import served_emulator_env
+
 ROOT = Path(__file__).resolve().parents[2]
 REFUSAL_TIMEOUT = 60  # seconds; a refusal takes about two (imports), where the old server hung for good
 ROLE = "arn:aws:iam::123456789012:role/orgops-state-machine"
@@ -32,17 +33,7 @@ AUTHORIZATION = (
 
 
 def _env() -> dict[str, str]:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "PYTHONPATH": str(ROOT / "lambda_src"),
-    }
-    env.pop("AWS_ENDPOINT_URL", None)
-    return env
+    return served_emulator_env()
 
 
 def _command(*flags: str) -> list[str]:

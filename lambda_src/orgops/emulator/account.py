@@ -193,28 +193,14 @@ def region_refusal(service: str, region: str | None, account_id: str | None) -> 
     return JSON_REFUSAL if _protocol(service) in JSON_PROTOCOLS else QUERY_REFUSAL
 
 
+def request_refusal(response: Any) -> tuple[str, int, str] | None:
+    """AWS's error for a moto request into a region its caller's account has not enabled."""
+    service = str(getattr(response, "boto3_service_name", "") or "")
+    return region_refusal(service, getattr(response, "region", None), getattr(response, "current_account", None))
+
+
 def wrap_call_action(original: Any) -> Any:
     """Wrap moto's ``BaseResponse.call_action``: refuse calls into regions the caller has not enabled."""
-    from orgops.emulator import lambdas
+    from orgops.emulator import refusals
 
-    @functools.wraps(original)
-    def call_action(self: Any) -> Any:
-        if lambdas.active() is None:
-            return original(self)
-        service = str(getattr(self, "boto3_service_name", "") or "")
-        refusal = region_refusal(service, getattr(self, "region", None), getattr(self, "current_account", None))
-        if refusal is None:
-            return original(self)
-        from moto.core.exceptions import ServiceException
-        from moto.core.responses import ActionResult
-
-        class RegionNotEnabledError(ServiceException):  # of this module: moto looks up no model for it
-            pass
-
-        code, status, message = refusal
-        _status, headers, body = self.serialized(ActionResult(RegionNotEnabledError(code, message)))
-        headers["status"] = status
-        return status, headers, body
-
-    call_action.orgops_wrapped = original  # type: ignore[attr-defined]
-    return call_action
+    return refusals.refusing(original, request_refusal)

@@ -127,25 +127,6 @@ def refusal(response: Any) -> tuple[str, int, str] | None:
 
 def wrap_call_action(original: Any) -> Any:
     """Wrap moto's ``BaseResponse.call_action``: a member role's call needs its policy's allowance."""
-    from orgops.emulator import lambdas
+    from orgops.emulator import refusals
 
-    @functools.wraps(original)
-    def call_action(self: Any) -> Any:
-        if lambdas.active() is None:
-            return original(self)
-        refused = refusal(self)
-        if refused is None:
-            return original(self)
-        from moto.core.exceptions import ServiceException
-        from moto.core.responses import ActionResult
-
-        class AccessDeniedError(ServiceException):  # of this module: moto looks up no model for it
-            pass
-
-        code, status, message = refused
-        _status, headers, body = self.serialized(ActionResult(AccessDeniedError(code, message)))
-        headers["status"] = status
-        return status, headers, body
-
-    call_action.orgops_wrapped = original  # type: ignore[attr-defined]
-    return call_action
+    return refusals.refusing(original, refusal)
