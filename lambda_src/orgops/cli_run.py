@@ -42,6 +42,7 @@ from orgops.cli_common import (
     print_json,
 )
 from orgops.handlers.fanout import DISTRIBUTED
+from orgops.text import safe_message
 
 NAME_PREFIX = "orgops"
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -315,9 +316,11 @@ def print_result(doc: Mapping[str, Any], seconds: float | None, stream: TextIO) 
         if summary.get("ErrorsUri"):
             print(f"errors     {summary['ErrorsUri']}", file=stream)
     if doc["Status"] != "SUCCEEDED":
-        print(f"error      {doc.get('Error') or '-'}", file=stream)
+        # What a failure says can hold anything a resource or an exception held: escaped (a
+        # terminal never runs an ANSI sequence), scrubbed of credentials, bounded.
+        print(f"error      {safe_message(str(doc.get('Error') or '-'), 200)}", file=stream)
         cause = str(doc.get("Cause") or "")
-        print(f"cause      {cause[:500] or '-'}", file=stream)
+        print(f"cause      {safe_message(cause, 500) or '-'}", file=stream)
     for path in doc["Files"]:
         print(f"saved      {path}", file=stream)
 

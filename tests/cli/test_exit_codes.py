@@ -255,3 +255,27 @@ def test_the_help_lists_every_exit_code_defined(capsys: pytest.CaptureFixture[st
         cli.main(["report", "--help"])
     assert cli_common.EXIT_CODES_EPILOG in capsys.readouterr().out
     assert json.dumps(sorted(codes.values())) == "[0, 1, 2, 3, 4, 5, 130]"
+
+
+def test_a_failure_cause_is_printed_escaped_and_scrubbed() -> None:
+    # An operation's exception (a hostile resource name, a botocore message quoting a request)
+    # reaches `orgops run`/`report` as the execution's cause.
+    import io
+
+    from orgops import cli_run
+
+    out = io.StringIO()
+    doc = {
+        "ExecutionArn": "arn:aws:states:us-east-1:111111111111:execution:m:n",
+        "Status": "FAILED",
+        "Error": "KeyError\x1b[2J",
+        "Cause": "\x1b]0;pwned\x07 key ASIAQWERTYUIOPASDFGH",
+        "Files": [],
+    }
+
+    cli_run.print_result(doc, None, out)
+
+    text = out.getvalue()
+    assert "\x1b" not in text and "\x07" not in text
+    assert "error      KeyError\\u001b[2J" in text
+    assert "cause      \\u001b]0;pwned\\u0007 key [redacted]" in text
