@@ -149,7 +149,8 @@ def run_demo(out_dir: Path, stream: TextIO = sys.stdout, operation_names: list[s
         say("")
         say(
             f"Reports: {out_dir}/<operation>/report.csv (and errors.csv, summary.json). "
-            f"Failed targets are the account without member roles (AccessDenied). "
+            "Failed targets are the account without member roles and, for admin operations, the management "
+            "account, which has no operation-admin unless member_roles.management_account_roles asks (AccessDenied). "
             f"Total {time.monotonic() - started:.0f}s."
         )
         say("Next: `make emulator` serves this world to the AWS CLI (see the README's emulator section).")
