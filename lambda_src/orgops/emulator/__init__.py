@@ -13,7 +13,7 @@ In-process (tests, the demo)::
 
 As a server (``orgops emulator``; any client: AWS CLI, boto3 with ``endpoint_url``)::
 
-    with Emulator.serve(port=0) as emu:             # ThreadedMotoServer on 127.0.0.1
+    with Emulator.serve(port=0) as emu:             # moto's server app on 127.0.0.1, behind the emulator's guards
         emu.endpoint, emu.stack.state_machines
 
 Pieces: ``seams`` (the moto internals replaced, with a guard), ``lambdas`` (the invoke router),
