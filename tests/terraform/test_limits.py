@@ -37,3 +37,17 @@ def test_the_inline_map_concurrency_is_at_most_awss_40(tmp_path: Path, value: in
     else:
         assert said is not None
         assert "an inline Map runs at most 40 iterations at once on AWS" in said
+
+
+MEMBER_VARIABLES = hcl.MODULES / "member-roles" / "variables.tf"
+
+
+@pytest.mark.parametrize("name", ["readonly_policy_arns", "admin_policy_arns"])
+def test_a_role_gets_at_most_iams_10_managed_policies(tmp_path: Path, name: str) -> None:
+    arns = [f"arn:aws:iam::111111111111:policy/p{i}" for i in range(11)]
+
+    refused = check(tmp_path, MEMBER_VARIABLES, name, arns)
+    accepted = check(tmp_path, MEMBER_VARIABLES, name, arns[:10])
+
+    assert refused is not None and "1 to 10 managed policy ARNs (IAM's limit per role)" in refused
+    assert accepted is None
