@@ -17,10 +17,15 @@ import botocore.session
 
 
 @functools.cache
-def known_regions() -> frozenset[str]:
-    """Every region of every partition botocore knows (aws, aws-cn, aws-us-gov, ...)."""
+def _partitions() -> dict[str, frozenset[str]]:
+    """Each partition botocore knows (aws, aws-cn, aws-us-gov, ...) with its regions."""
     endpoints = botocore.session.get_session().get_data("endpoints")
-    return frozenset(region for partition in endpoints["partitions"] for region in partition["regions"])
+    return {p["partition"]: frozenset(p["regions"]) for p in endpoints["partitions"]}
+
+
+def known_regions() -> frozenset[str]:
+    """Every region of every partition botocore knows."""
+    return frozenset().union(*_partitions().values())
 
 
 def unknown(regions: Iterable[str], known: frozenset[str] | None = None) -> list[tuple[int, str]]:
@@ -56,10 +61,8 @@ ENABLED_BY_DEFAULT_REGIONS = frozenset(
 OPT_IN_PARTITION = "aws"  # Account Management's region opt-in applies to the commercial partition
 
 
-@functools.cache
 def partition_regions(partition: str = OPT_IN_PARTITION) -> frozenset[str]:
-    endpoints = botocore.session.get_session().get_data("endpoints")
-    return frozenset(r for p in endpoints["partitions"] if p["partition"] == partition for r in p["regions"])
+    return _partitions().get(partition, frozenset())
 
 
 def is_opt_in(region: str) -> bool:

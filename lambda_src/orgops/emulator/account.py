@@ -19,7 +19,7 @@ from typing import Any
 
 import botocore.session
 
-from orgops import regions
+from orgops import regions as aws_regions
 
 URL_PATH = "{0}/listRegions$"
 PARTITION = "aws"
@@ -27,7 +27,7 @@ ACTION = "account:ListRegions"
 
 # Every region of the partition not enabled by default is opt-in (orgops.regions, from AWS's
 # Account Management guide): DISABLED until ``opt_in`` enables it for an account.
-OPT_IN_REGIONS = frozenset(r for r in regions.partition_regions(PARTITION) if regions.is_opt_in(r))
+OPT_IN_REGIONS = frozenset(r for r in aws_regions.partition_regions(PARTITION) if aws_regions.is_opt_in(r))
 STATUSES = ("ENABLED", "ENABLING", "DISABLING", "DISABLED", "ENABLED_BY_DEFAULT")
 MAX_RESULTS = 50  # the API's maximum
 # AWS documents no default page size; a small one makes a caller that ignores NextToken fail here.
@@ -37,9 +37,7 @@ DEFAULT_MAX_RESULTS = 20
 @functools.cache
 def partition_regions() -> tuple[str, ...]:
     """Every region botocore knows in the ``aws`` partition, sorted."""
-    endpoints = botocore.session.get_session().get_data("endpoints")
-    (partition,) = (p for p in endpoints["partitions"] if p["partition"] == PARTITION)
-    return tuple(sorted(partition["regions"]))
+    return tuple(sorted(aws_regions.partition_regions(PARTITION)))
 
 
 def default_status(region: str) -> str:

@@ -1,4 +1,5 @@
-"""State machine definitions checked as AWS checks them, before moto gets to see them.
+"""State machines as AWS takes them: definitions checked before moto sees them, integer
+``ToleratedFailurePercentage`` read as AWS reads it, and an unnamed execution named as AWS names it.
 
 moto's CreateStateMachine only parses a definition: it accepted our template with duplicate state
 names, which AWS refuses with ``InvalidDefinition`` (``DUPLICATE_STATE_NAME``). The emulator runs
