@@ -116,7 +116,11 @@ def regions_chooser(
     def missing(account: org.Account) -> list[str]:
         return regions.not_enabled(requested, opt_in, enabled.get(account.id, ()))
 
-    return (lambda a: [r for r in requested if r not in missing(a)]), requested, missing
+    def usable(account: org.Account) -> list[str]:
+        gone = set(missing(account))
+        return [r for r in requested if r not in gone]
+
+    return usable, requested, missing
 
 
 def fanout(
