@@ -55,4 +55,10 @@ output "member_role_actions" {
     condition     = length(module.manifest.unknown_operations) == 0
     error_message = "operations names operations the manifest (dist/operations.json) does not have: run make package, and check the names with orgops list."
   }
+
+  # CloudFormation refuses a template without resources: per-operation roles need a readonly or admin operation.
+  precondition {
+    condition     = !var.member_roles.per_operation || length(module.manifest.per_operation_role_names) > 0
+    error_message = "member_roles.per_operation needs at least one readonly or admin operation in operations (organization operations run as the org-reader and get no member role)."
+  }
 }

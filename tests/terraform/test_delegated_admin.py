@@ -101,3 +101,10 @@ def test_the_fanout_looks_for_the_org_reader_in_the_management_account() -> None
         '"arn:${local.partition}:iam::${var.management_account_id}:role/${var.org_reader_role_name}"'
     )
     assert modules()["operator_roles"]["management_account_id"] == "${local.management_account_id}"
+
+
+def test_per_operation_roles_without_a_member_operation_are_refused_at_plan() -> None:
+    # A template without resources is refused by CloudFormation: refuse it at plan, naming why.
+    (output,) = [b for n, b in hcl.named_blocks("output", hcl.ROOT_CONFIG / "outputs.tf") if n == "member_role_actions"]
+    conditions = [p["condition"] for p in output["precondition"]]
+    assert "${!var.member_roles.per_operation || length(module.manifest.per_operation_role_names) > 0}" in conditions
