@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 ARGS ?=
 TF_DIR ?= terraform
 
-.PHONY: help venv tools node-tools test lint fmt package demo bench emulator run plan apply validate clean
+.PHONY: help venv tools node-tools test test-fast lint fmt package demo bench emulator run plan apply validate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ node-tools: $(NODE_TOOLS)/.installed ## install the ASL validators (.node-tools:
 
 test: $(VENV)/.installed $(TOOLS)/.installed $(NODE_TOOLS)/.installed package ## run every test (unit, handlers, e2e, terraform, AWS's validators)
 	ORGOPS_TOOLS_VENV=$(TOOLS) ORGOPS_NODE_TOOLS=$(NODE_TOOLS) $(PY) -m pytest $(ARGS)
+
+test-fast: $(VENV)/.installed ## the unit and handler tests only (pure logic and moto; no tools, no emulator)
+	$(PY) -m pytest tests/unit tests/handlers $(ARGS)
 
 lint: $(VENV)/.installed $(TOOLS)/.installed ## ruff check, ruff format --check, terraform fmt -check (read-only)
 	$(VENV)/bin/ruff check .
