@@ -114,10 +114,33 @@ resource "aws_cloudformation_stack_set_instance" "this" {
   }
 }
 
-# --- The same roles in the management account -------------------------------------------------
+# --- The member roles in the management account ------------------------------------------------
+# A service-managed StackSet never deploys there. Shared roles (keyed readonly/admin) or, with
+# per_operation, one role per operation (keyed by operation); management_account_roles filters
+# them by kind. In derived mode (always with per_operation) each gets its actions as a policy.
+
+locals {
+  management_roles = var.per_operation ? {
+    for op, r in var.per_operation_roles : op => {
+      name        = r.name
+      trusted_arn = r.trusted_arn
+      actions     = r.actions
+      sid         = "Operation"
+      description = "orgops: the ${op} operation only, in the management account, assumed by its worker Lambda only."
+    } if contains(var.management_account_roles, r.kind)
+    } : {
+    for k, r in local.member_roles : k => {
+      name        = r.name
+      trusted_arn = r.trusted_arn
+      actions     = r.actions
+      sid         = r.sid
+      description = "orgops ${k} operations in the management account, assumed by the ${k} worker Lambda only."
+    } if contains(var.management_account_roles, k)
+  }
+}
 
 data "aws_iam_policy_document" "member_trust" {
-  for_each = var.per_operation ? {} : local.member_roles
+  for_each = local.management_roles
 
   statement {
     sid     = "WorkerLambdaOnly"
@@ -131,10 +154,10 @@ data "aws_iam_policy_document" "member_trust" {
 }
 
 resource "aws_iam_role" "member" {
-  for_each = { for k, r in local.member_roles : k => r if contains(var.management_account_roles, k) && !var.per_operation }
+  for_each = local.management_roles
 
   name                 = each.value.name
-  description          = "orgops ${each.key} operations in the management account, assumed by the ${each.key} worker Lambda only."
+  description          = each.value.description
   assume_role_policy   = data.aws_iam_policy_document.member_trust[each.key].json
   max_session_duration = 3600
   tags                 = var.tags
@@ -142,7 +165,7 @@ resource "aws_iam_role" "member" {
 
 # Derived mode: the same customer-managed policies as the StackSet's, in the management account.
 data "aws_iam_policy_document" "member_actions" {
-  for_each = local.derived && !var.per_operation ? { for k, r in local.member_roles : k => r if contains(var.management_account_roles, k) && length(r.actions) > 0 } : {}
+  for_each = local.derived || var.per_operation ? { for k, r in local.management_roles : k => r if length(r.actions) > 0 } : {}
 
   statement {
     sid       = each.value.sid
@@ -157,8 +180,8 @@ resource "aws_iam_policy" "member" {
   #checkov:skip=CKV_AWS_355:Read and remediation APIs (Describe*, TagResources, RevokeSecurityGroupIngress) act on resources found at run time: "*" is their resource.
   for_each = data.aws_iam_policy_document.member_actions
 
-  name        = "${local.member_roles[each.key].name}-actions"
-  description = "orgops: exactly the actions the deployed ${each.key} operations declare (and their tests prove)."
+  name        = "${local.management_roles[each.key].name}-actions"
+  description = "orgops: exactly the actions the deployed ${each.key} operation(s) declare (and their tests prove)."
   policy      = each.value.json
   tags        = var.tags
 }
@@ -170,73 +193,15 @@ resource "aws_iam_role_policy_attachment" "member_actions" {
   policy_arn = each.value.arn
 }
 
+# Managed mode (shared roles only): AWS's or the user's managed policies.
 resource "aws_iam_role_policy_attachment" "member" {
   for_each = {
     for pair in flatten([
       for role, r in local.member_roles : [for arn in r.policy_arns : { key = "${role} ${arn}", role = role, arn = arn }]
-    ]) : pair.key => pair if contains(var.management_account_roles, pair.role) && !var.per_operation
+    ]) : pair.key => pair if contains(keys(local.management_roles), pair.role) && !var.per_operation
   }
 
   role       = aws_iam_role.member[each.value.role].name
-  policy_arn = each.value.arn
-}
-
-# --- per_operation: each operation's own member role in the management account ----------------
-
-locals {
-  management_operation_roles = var.per_operation ? { for op, r in var.per_operation_roles : op => r if contains(var.management_account_roles, r.kind) } : {}
-}
-
-data "aws_iam_policy_document" "operation_trust" {
-  for_each = local.management_operation_roles
-
-  statement {
-    sid     = "OperationWorkerOnly"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "AWS"
-      identifiers = [each.value.trusted_arn]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "operation_actions" {
-  for_each = { for op, r in local.management_operation_roles : op => r if length(r.actions) > 0 }
-
-  statement {
-    sid       = "Operation"
-    actions   = each.value.actions
-    resources = ["*"]
-  }
-}
-
-resource "aws_iam_role" "operation" {
-  for_each = local.management_operation_roles
-
-  name                 = each.value.name
-  description          = "orgops: the ${each.key} operation only, in the management account, assumed by its worker Lambda only."
-  assume_role_policy   = data.aws_iam_policy_document.operation_trust[each.key].json
-  max_session_duration = 3600
-  tags                 = var.tags
-}
-
-resource "aws_iam_policy" "operation" {
-  #checkov:skip=CKV_AWS_289:An admin operation's declared write actions act on whatever resources a run finds; no narrower resource is known at deploy time.
-  #checkov:skip=CKV_AWS_290:As above: exactly the actions the operation declares (and its tests prove), nothing else.
-  #checkov:skip=CKV_AWS_355:Read and remediation APIs act on resources found at run time: "*" is their resource.
-  for_each = data.aws_iam_policy_document.operation_actions
-
-  name        = "${local.management_operation_roles[each.key].name}-actions"
-  description = "orgops: exactly the actions the ${each.key} operation declares (and its tests prove)."
-  policy      = each.value.json
-  tags        = var.tags
-}
-
-resource "aws_iam_role_policy_attachment" "operation" {
-  for_each = aws_iam_policy.operation
-
-  role       = aws_iam_role.operation[each.key].name
   policy_arn = each.value.arn
 }
 

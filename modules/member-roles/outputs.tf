@@ -14,7 +14,7 @@ output "org_reader_role_name" {
 }
 
 output "management_account_role_arns" {
-  description = "ARNs of operation-readonly and operation-admin in the management account, keyed readonly/admin (empty when not created)."
+  description = "ARNs of the member roles in the management account: keyed readonly/admin, or by operation with per_operation (empty when none is created)."
   value       = { for k, r in aws_iam_role.member : k => r.arn }
 }
 

@@ -63,7 +63,6 @@ def test_every_role_trusted_by_an_aws_principal_names_exact_role_arns_from_valid
     # Then they are the member roles and the org-reader, each naming role ARNs given as variables
     assert aws_trusts == {
         "member-roles/main.tf: data.aws_iam_policy_document.member_trust": ("${each.value.trusted_arn}",),
-        "member-roles/main.tf: data.aws_iam_policy_document.operation_trust": ("${each.value.trusted_arn}",),
         "member-roles/main.tf: data.aws_iam_policy_document.org_reader_trust": ("${var.org_reader_trusted_role_arns}",),
     }
     roles = _member_roles_locals()

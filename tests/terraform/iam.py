@@ -37,12 +37,7 @@ KEY_POLICIES = frozenset({"platform/main.tf: data.aws_iam_policy_document.key"})
 # The member roles' derived policies: exactly the deployed operations' declared actions, on the
 # resources each run finds (no narrower resource is known at deploy time); their actions come
 # from the operation manifest, and tests/terraform/test_iam_database.py checks those.
-DERIVED_POLICIES = frozenset(
-    {
-        "member-roles/main.tf: data.aws_iam_policy_document.member_actions",
-        "member-roles/main.tf: data.aws_iam_policy_document.operation_actions",
-    }
-)
+DERIVED_POLICIES = frozenset({"member-roles/main.tf: data.aws_iam_policy_document.member_actions"})
 
 
 @dataclass(frozen=True)
