@@ -1,18 +1,16 @@
 """AWS's ASL language service and asl-validator (npm, pinned in tools/asl/package-lock.json).
 
-``make node-tools`` installs them into ``.node-tools`` (``ORGOPS_NODE_TOOLS``); this module runs
-``orgops/emulator/asl_validators.js`` once over many definitions (batch mode).
+``make node-tools`` installs them into ``.node-tools`` (``ORGOPS_NODE_TOOLS``); the tests ask the
+same long-lived validator process the emulator uses (``orgops.emulator.definitions``).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from orgops.emulator.definitions import NodeValidators
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,20 +22,11 @@ def node_tools() -> Path:
     return folder
 
 
+_validators: list[NodeValidators] = []
+
+
 def validate(definitions: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
     """Each definition's diagnostics from both validators (an empty list: both accept it)."""
-    node = shutil.which("node")
-    if node is None:
-        raise FileNotFoundError("node is not on PATH: the ASL validators need Node.js 20")
-    script = resources.files("orgops.emulator").joinpath("asl_validators.js")
-    result = subprocess.run(
-        [node, str(script)],
-        input=json.dumps(definitions),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-        env={**os.environ, "ORGOPS_NODE_TOOLS": str(node_tools().resolve())},
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    if not _validators:
+        _validators.append(NodeValidators(node_tools()))
+    return {name: _validators[0].diagnostics(text) for name, text in definitions.items()}

@@ -3,10 +3,9 @@
  * Validate Amazon States Language definitions with AWS's own language service
  * (amazon-states-language-service, the validator behind AWS's editors) and asl-validator.
  *
- * Batch mode (default): stdin is a JSON object {"name": "<definition text>", ...}; stdout is
- * {"name": [{"validator": ..., "code": ..., "message": ..., "line": N}, ...], ...}.
- * Serve mode (--serve): one JSON string (a definition) per stdin line, one JSON list per stdout line.
- * An empty list means both validators accept the definition. Exit 2 if the input is unreadable.
+ * One JSON string (a definition) per stdin line; one JSON list per stdout line, of
+ * {"validator", "code", "message", "line"}: an empty list means both validators accept it.
+ * Exit 2 if the input is unreadable. (orgops.emulator.definitions.NodeValidators runs it.)
  * Modules are resolved from ORGOPS_NODE_TOOLS: the folder `make` installs tools/asl's lock into.
  */
 "use strict";
@@ -59,15 +58,6 @@ async function validate(text) {
   return [...(await languageService(text)), ...schemaValidator(text)];
 }
 
-async function batch() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  const definitions = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  const results = {};
-  for (const [name, text] of Object.entries(definitions)) results[name] = await validate(text);
-  process.stdout.write(JSON.stringify(results));
-}
-
 async function serve() {
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of lines) {
@@ -76,7 +66,7 @@ async function serve() {
   }
 }
 
-(process.argv.includes("--serve") ? serve() : batch()).catch((error) => {
+serve().catch((error) => {
   process.stderr.write(`${error.stack || error}\n`);
   process.exit(2);
 });

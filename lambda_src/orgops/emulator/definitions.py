@@ -157,7 +157,7 @@ def node_tools() -> Path | None:
 
 
 class NodeValidators:
-    """One long-lived ``node asl_validators.js --serve`` process; answers are cached per definition."""
+    """One long-lived ``node asl_validators.js`` process; answers are cached per definition."""
 
     def __init__(self, tools: Path) -> None:
         node = shutil.which("node")
@@ -166,7 +166,7 @@ class NodeValidators:
         script = resources.files("orgops.emulator").joinpath(SCRIPT)
         env = {**os.environ, NODE_TOOLS_ENV: str(tools.resolve())}
         self._process = subprocess.Popen(  # noqa: S603 - our own script, no shell
-            [node, str(script), "--serve"],
+            [node, str(script)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
