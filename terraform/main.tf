@@ -202,10 +202,13 @@ module "operation" {
   max_concurrency              = each.value.max_concurrency
   distributed_threshold        = each.value.distributed_threshold
   batch_size                   = each.value.batch_size
+  batch_max_concurrency        = each.value.batch_max_concurrency
   distributed_max_concurrency  = each.value.distributed_max_concurrency
   tolerated_failure_percentage = each.value.tolerated_failure_percentage
   child_execution_type         = var.child_execution_type
   worker_timeout_seconds       = each.value.worker_timeout_seconds
+  worker_retry_max_attempts    = each.value.worker_retry_max_attempts
+  worker_reserved_concurrency  = each.value.worker_reserved_concurrency
   worker_memory_size           = each.value.worker_memory_size
   log_retention_days           = var.log_retention_days
   tracing_enabled              = var.tracing_enabled

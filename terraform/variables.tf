@@ -60,11 +60,14 @@ variable "operations" {
     params                       = optional(string, "{}")
     schedule                     = optional(object({ expression = string, timezone = optional(string, "UTC"), dry_run = optional(bool, true) }))
     max_concurrency              = optional(number, 40)
-    distributed_threshold        = optional(number, 1000)
-    batch_size                   = optional(number, 20)
-    distributed_max_concurrency  = optional(number, 100)
+    distributed_threshold        = optional(number, 500)
+    batch_size                   = optional(number, 10)
+    batch_max_concurrency        = optional(number)
+    distributed_max_concurrency  = optional(number, 5)
     tolerated_failure_percentage = optional(number, 5)
-    worker_timeout_seconds       = optional(number, 300)
+    worker_timeout_seconds       = optional(number, 60)
+    worker_retry_max_attempts    = optional(number, 2)
+    worker_reserved_concurrency  = optional(number, 50)
     worker_memory_size           = optional(number, 256)
   }))
   description = <<-EOT
@@ -97,6 +100,17 @@ variable "operations" {
   validation {
     condition     = alltrue([for op in values(var.operations) : op.schedule == null || can(regex("^(cron|rate)\\(.+\\)$", op.schedule.expression))])
     error_message = "A schedule's expression must be cron(...) or rate(...), e.g. cron(0 6 ? * MON *)."
+  }
+}
+
+variable "lambda_concurrency_quota" {
+  type        = number
+  description = "The operations account's Lambda \"Concurrent executions\" quota in this region (Service Quotas L-B99A9384; 1,000 by default). Every operation's worker_reserved_concurrency comes out of it, and Lambda keeps 100 unreserved: the plan is refused when the reservations do not fit."
+  default     = 1000
+
+  validation {
+    condition     = var.lambda_concurrency_quota >= 100 && floor(var.lambda_concurrency_quota) == var.lambda_concurrency_quota
+    error_message = "lambda_concurrency_quota must be a whole number of at least 100: the account's Lambda concurrent executions quota (Service Quotas, code L-B99A9384)."
   }
 }
 

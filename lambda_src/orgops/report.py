@@ -148,6 +148,8 @@ class Tally:
     with_rows: list[tuple[str, str]] = field(default_factory=list)
     # (account id, region) of every status counted: the planned targets are reconciled with them.
     recorded: set[tuple[str, str]] = field(default_factory=set)
+    # Planned targets with no status at all (added by ``reconcile``): they never ran to the end.
+    never_run: int = 0
 
 
 CODE_LIMIT = 200
@@ -183,13 +185,31 @@ def tally(statuses: Iterable[dict[str, Any]]) -> Tally:
 
 NOT_RECORDED = "NotRecorded"
 NOT_RUN = "NotRun"
+MAP_FAILED = "MapFailed"
 RECONCILE_MESSAGES = {
     NOT_RECORDED: (
         "planned by the fanout, but no status was recorded: the worker or the status write failed after its "
         "retries, or its batch's child execution failed; run the operation again for this target"
     ),
     NOT_RUN: "planned by the fanout, but the execution ended before this target finished",
+    MAP_FAILED: (
+        "planned by the fanout, but the Map state failed as a whole before this target finished (its batch's "
+        "child execution failed or timed out, or too many did; MapError in the summary says which error); "
+        "run the operation again for this target"
+    ),
 }
+MAP_ERROR_CAUSE_CHARS = 1_000  # the summary is the execution's output: keep the cause short
+
+
+def map_error(raw: Any) -> dict[str, str] | None:
+    """The Map state's caught error (``{"Error", "Cause"}``) for the summary, scrubbed and short; None
+    when the Map did not fail (the fanout's ``"MapError": null``, or an event without it)."""
+    if not isinstance(raw, Mapping):
+        return None
+    return {
+        "Error": safe_message(str(raw.get("Error") or "Unknown"), CODE_LIMIT),
+        "Cause": safe_message(str(raw.get("Cause") or ""), MAP_ERROR_CAUSE_CHARS),
+    }
 
 
 def planned_targets(batches: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -206,6 +226,7 @@ def reconcile(t: Tally, planned: Iterable[Mapping[str, str]], code: str) -> Tall
         t.recorded.add(key)
         t.targets += 1
         t.failed += 1
+        t.never_run += 1
         t.failures.append(
             [
                 store.format_cell(target["AccountId"]),
@@ -254,6 +275,12 @@ def summary_text(summary: dict[str, Any]) -> str:
         f"{summary['Skipped']} skipped of {summary['Targets']} targets; {summary['Rows']} rows.",
         f"Report: {summary['ReportUri']}",
     ]
+    if summary.get("MapError"):
+        lines.insert(
+            0, f"The Map state failed ({summary['MapError']['Error']}): the report lists every planned target."
+        )
+    if summary.get("NeverRun"):
+        lines.append(f"{summary['NeverRun']} planned targets never ran to the end (in the errors CSV).")
     if summary["ErrorsUri"]:
         lines.append(f"Errors: {summary['ErrorsUri']}")
     return "\n".join(lines)

@@ -20,7 +20,6 @@ resource "aws_cloudwatch_log_group" "worker" {
 resource "aws_lambda_function" "worker" {
   #checkov:skip=CKV_AWS_116:Invoked synchronously by Step Functions, which retries and catches every failure: a DLQ would never receive anything.
   #checkov:skip=CKV_AWS_117:Calls only AWS APIs (STS and the operation's services) in other accounts; a VPC would add NAT gateways and no isolation.
-  #checkov:skip=CKV_AWS_115:The state machine's MaxConcurrency bounds the worker's concurrency; reserving concurrency can fail on accounts with low limits.
   #checkov:skip=CKV_AWS_173:The environment holds only names (operation, role, bucket), no secret; Lambda encrypts it with its AWS managed key.
   #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile; the package is built reproducibly by build.py and deployed with its hash.
   function_name    = var.worker_function_name
@@ -34,7 +33,9 @@ resource "aws_lambda_function" "worker" {
   source_code_hash = filebase64sha256(var.package_path)
   timeout          = var.worker_timeout_seconds
   memory_size      = var.worker_memory_size
-  tags             = var.tags
+  # The Maps' concurrency fits in it (limits.tf): the worker is never throttled by other functions.
+  reserved_concurrent_executions = var.worker_reserved_concurrency
+  tags                           = var.tags
 
   environment {
     # Exactly orgops.config.WORKER_ENV.
@@ -91,7 +92,19 @@ resource "aws_sfn_state_machine" "this" {
     data_bucket                  = var.data_bucket
     state_machine_name           = var.state_machine_name
     worker_timeout_seconds       = var.worker_timeout_seconds
+    worker_retry_max_attempts    = local.worker_retry.max_attempts
+    batch_max_concurrency        = local.batch_max_concurrency
+    record_status_timeout        = local.record_status.timeout_seconds
+    record_status_max_attempts   = local.record_status.max_attempts
   })
+
+  lifecycle {
+    # AWS limits this combination of variables would break (limits.tf): refused at plan.
+    precondition {
+      condition     = length(local.limit_errors) == 0
+      error_message = join("\n", local.limit_errors)
+    }
+  }
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"

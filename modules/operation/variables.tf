@@ -105,19 +105,19 @@ variable "regions" {
 
 variable "distributed_threshold" {
   type        = number
-  description = "Above this many targets the run uses the distributed Map (targets in S3 batches) instead of the inline Map."
-  default     = 1000
+  description = "Above this many targets the run uses the distributed Map (targets in S3 batches) instead of the inline Map. Its worst-case history (every target retried and caught) must fit a Standard execution's 25,000 events: see limits.tf."
+  default     = 500
 
   validation {
     condition     = var.distributed_threshold >= 1 && var.distributed_threshold <= 2000 && floor(var.distributed_threshold) == var.distributed_threshold
-    error_message = "distributed_threshold must be a whole number between 1 and 2000: the inline Map records 12 history events per target, and a Standard execution stops at 25,000 events (about 2,080 targets; see make bench)."
+    error_message = "distributed_threshold must be a whole number between 1 and 2000: the inline Map records 12 history events per target when all goes well, more with retries, and a Standard execution stops at 25,000 events (limits.tf checks the worst case)."
   }
 }
 
 variable "batch_size" {
   type        = number
-  description = "Targets per child execution of the distributed Map (the child's inline MaxConcurrency)."
-  default     = 20
+  description = "Targets per child execution of the distributed Map."
+  default     = 10
 
   validation {
     condition     = var.batch_size >= 1 && var.batch_size <= 100 && floor(var.batch_size) == var.batch_size
@@ -138,12 +138,45 @@ variable "max_concurrency" {
 
 variable "distributed_max_concurrency" {
   type        = number
-  description = "MaxConcurrency of the distributed Map: child executions running at once."
-  default     = 100
+  description = "MaxConcurrency of the distributed Map: child executions running at once. Times batch_max_concurrency, at most worker_reserved_concurrency (limits.tf)."
+  default     = 5
 
   validation {
     condition     = var.distributed_max_concurrency >= 1 && var.distributed_max_concurrency <= 10000 && floor(var.distributed_max_concurrency) == var.distributed_max_concurrency
     error_message = "distributed_max_concurrency must be a whole number between 1 and 10000."
+  }
+}
+
+variable "batch_max_concurrency" {
+  type        = number
+  description = "MaxConcurrency of each child's inline Map over its batch: workers running at once per child. null: batch_size (the whole batch at once)."
+  default     = null
+
+  validation {
+    condition     = var.batch_max_concurrency == null || (try(var.batch_max_concurrency >= 1 && var.batch_max_concurrency <= 40 && floor(var.batch_max_concurrency) == var.batch_max_concurrency, false))
+    error_message = "batch_max_concurrency must be null (batch_size) or a whole number between 1 and 40 (a child's Map is inline: AWS runs at most 40 iterations at once)."
+  }
+}
+
+variable "worker_reserved_concurrency" {
+  type        = number
+  description = "Reserved concurrency of the worker function (Lambda's reserved_concurrent_executions): it is guaranteed this many concurrent executions and never takes more. The Maps' concurrency must fit in it (limits.tf); every operation's reservation comes out of the account's concurrency quota, of which Lambda keeps 100 unreserved (the root configuration checks the sum)."
+  default     = 50
+
+  validation {
+    condition     = var.worker_reserved_concurrency >= 1 && var.worker_reserved_concurrency <= 10000 && floor(var.worker_reserved_concurrency) == var.worker_reserved_concurrency
+    error_message = "worker_reserved_concurrency must be a whole number between 1 and 10000 (at most the account's Lambda concurrency quota less the 100 Lambda keeps unreserved)."
+  }
+}
+
+variable "worker_retry_max_attempts" {
+  type        = number
+  description = "MaxAttempts of the Worker task's Retry on Lambda's service errors and throttling (Lambda.TooManyRequestsException): retries after the first attempt, 2 s doubling, at most 60 s, full jitter. On EXPRESS children every attempt counts against the 5 minutes (limits.tf)."
+  default     = 2
+
+  validation {
+    condition     = var.worker_retry_max_attempts >= 0 && var.worker_retry_max_attempts <= 10 && floor(var.worker_retry_max_attempts) == var.worker_retry_max_attempts
+    error_message = "worker_retry_max_attempts must be a whole number between 0 and 10."
   }
 }
 
@@ -171,8 +204,8 @@ variable "child_execution_type" {
 
 variable "worker_timeout_seconds" {
   type        = number
-  description = "Timeout of the worker function and of the Worker task."
-  default     = 300
+  description = "Timeout of the worker function and of the Worker task. On EXPRESS children, every attempt of every round of a batch must fit the 5 minutes (limits.tf); for longer workers use STANDARD children."
+  default     = 60
 
   validation {
     condition     = var.worker_timeout_seconds >= 10 && var.worker_timeout_seconds <= 900 && floor(var.worker_timeout_seconds) == var.worker_timeout_seconds

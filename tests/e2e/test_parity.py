@@ -21,7 +21,12 @@ import pytest
 from orgops import asl, operations
 from orgops.emulator import Emulator, OperationSettings
 from orgops.emulator.server import quiet_moto
-from orgops.emulator.stack import EMULATOR_CHILD_EXECUTION_TYPE
+from orgops.emulator.stack import (
+    EMULATOR_CHILD_EXECUTION_TYPE,
+    RECORD_STATUS_MAX_ATTEMPTS,
+    RECORD_STATUS_TIMEOUT_SECONDS,
+)
+from tests.terraform.test_limits import operation_limits
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATION_TF = ROOT / "modules" / "operation"
@@ -77,10 +82,18 @@ def variable_defaults() -> dict[str, Any]:
     return {name: body.get("default") for name, body in _blocks(OPERATION_TF / "variables.tf", "variable").items()}
 
 
-def evaluate(expression: str, inputs: dict[str, Any], worker_arn: str) -> str | int:
-    """The few HCL expressions the module passes to templatefile()."""
+def evaluate(
+    expression: str, inputs: dict[str, Any], worker_arn: str, local: dict[str, Any] | None = None
+) -> str | int:
+    """The few HCL expressions the module passes to templatefile(); ``local.*`` from ``local``
+    (limits.tf's values, as Terraform evaluates them)."""
     if expression == "aws_lambda_function.worker.arn":
         return worker_arn
+    if expression.startswith("local.") and local is not None:
+        value: Any = local
+        for part in expression.split(".")[1:]:
+            value = value[part]
+        return value
     if m := re.fullmatch(r"var\.(\w+)", expression):
         return inputs[m.group(1)]
     if m := re.fullmatch(r'join\("([^"]*)", var\.(\w+)\)', expression):
@@ -99,6 +112,24 @@ def emu() -> Iterator[Emulator]:
         mp.delenv("AWS_ENDPOINT_URL", raising=False)
         with Emulator.in_process() as emulator:
             yield emulator
+
+
+@pytest.fixture(scope="module")
+def limits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """limits.tf's locals at the module's defaults, evaluated by Terraform."""
+    names = ("worker_retry", "record_status", "batch_max_concurrency")
+    found = operation_limits(
+        tmp_path_factory.mktemp("limits"), "{ " + ", ".join(f"{n} = local.{n}" for n in names) + " }"
+    )
+    assert isinstance(found, dict)
+    return found
+
+
+def test_the_emulators_record_status_retry_is_limits_tfs(limits: dict[str, Any]) -> None:
+    assert (limits["record_status"]["timeout_seconds"], limits["record_status"]["max_attempts"]) == (
+        RECORD_STATUS_TIMEOUT_SECONDS,
+        RECORD_STATUS_MAX_ATTEMPTS,
+    )
 
 
 def test_the_template_the_module_renders_is_the_one_the_emulator_renders() -> None:
@@ -122,13 +153,18 @@ def test_the_emulators_map_settings_default_to_the_modules_variable_defaults() -
         "tolerated_failure_percentage",
         "worker_timeout_seconds",
         "worker_memory_size",
+        "worker_retry_max_attempts",
+        "batch_max_concurrency",
+        "worker_reserved_concurrency",
     ):
         assert getattr(emulated, name) == defaults[name], name
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("operation", sorted(operations.REGISTRY))
-def test_the_deployed_definition_is_byte_identical_to_terraforms_templatefile(emu: Emulator, operation: str) -> None:
+def test_the_deployed_definition_is_byte_identical_to_terraforms_templatefile(
+    emu: Emulator, limits: dict[str, Any], operation: str
+) -> None:
     stack = emu.stack
     settings = OperationSettings()
     sm_name = stack.state_machines[operation].rsplit(":", 1)[1]
@@ -144,7 +180,7 @@ def test_the_deployed_definition_is_byte_identical_to_terraforms_templatefile(em
         "child_execution_type": EMULATOR_CHILD_EXECUTION_TYPE,  # the documented difference
     }
     _, entries = templatefile_arguments()
-    variables = {k: evaluate(e, inputs, stack.functions[f"worker:{operation}"]) for k, e in entries.items()}
+    variables = {k: evaluate(e, inputs, stack.functions[f"worker:{operation}"], limits) for k, e in entries.items()}
 
     deployed = (
         emu.session()

@@ -102,6 +102,7 @@ def test_no_filters_targets_every_active_account_in_the_default_regions(session:
         "Common": {"Operation": "unused-ebs-volumes", "Params": {}, "DryRun": True, "ExpiresAt": EXPIRES_AT},
         "AccountRegions": items([MANAGEMENT, PROD_A, DEV_A1, PROD_B, SANDBOX]),
         "Batches": None,
+        "MapError": None,
     }
 
 

@@ -495,3 +495,51 @@ def test_handler_without_a_setting_names_the_missing_variable(
 
     with pytest.raises(ConfigurationError, match=f"^environment variable {missing} is not set;"):
         report_handler.handler(EVENT, lambda_context)
+
+
+def write_plan(session: boto3.Session, targets: list[Target]) -> None:
+    body = json.dumps([{"Targets": [t.as_item() for t in targets]}]).encode()
+    session.client("s3", region_name="us-east-1").put_object(Bucket=DATA_BUCKET, Key=store.targets_key(REF), Body=body)
+
+
+def test_a_map_that_failed_as_a_whole_still_reports_every_planned_target_and_says_why(session: boto3.Session) -> None:
+    store_target(session, PROD_A, "prod-a", "eu-west-1", [["r-1", "8", ""]])
+    write_plan(session, [Target(PROD_A, "prod-a", "eu-west-1"), Target(PROD_B, "prod-b", "us-east-1")])
+    cause = "The specified tolerated failure threshold was exceeded\n=cmd"
+    event = {**EVENT, "MapError": {"Error": "States.ExceedToleratedFailureThreshold", "Cause": cause}}
+
+    summary = report_handler.build_report(event, SETTINGS, session)
+
+    assert summary == {
+        "Operation": "report-test",
+        "Targets": 2,
+        "Succeeded": 1,
+        "Failed": 1,
+        "Skipped": 0,
+        "Rows": 1,
+        "ReportUri": f"s3://{DATA_BUCKET}/{REPORT_KEY}",
+        "ErrorsUri": f"s3://{DATA_BUCKET}/{ERRORS_KEY}",
+        "NeverRun": 1,
+        "MapError": {
+            "Error": "States.ExceedToleratedFailureThreshold",
+            "Cause": "The specified tolerated failure threshold was exceeded\\n=cmd",
+        },
+    }
+    message = report.RECONCILE_MESSAGES[report.MAP_FAILED]
+    assert read_object(session, ERRORS_KEY) == (
+        f"account_id,account_name,region,error_code,error_message\n{PROD_B},prod-b,us-east-1,MapFailed,\"{message}\"\n"
+    ).encode()
+    assert report.summary_text(summary).splitlines()[0] == (
+        "The Map state failed (States.ExceedToleratedFailureThreshold): the report lists every planned target."
+    )
+
+
+def test_the_fanouts_null_map_error_is_a_run_whose_map_succeeded(session: boto3.Session) -> None:
+    store_target(session, PROD_A, "prod-a", "eu-west-1", [["r-1", "8", ""]])
+    write_plan(session, [Target(PROD_A, "prod-a", "eu-west-1"), Target(PROD_B, "prod-b", "us-east-1")])
+
+    summary = report_handler.build_report({**EVENT, "MapError": None}, SETTINGS, session)
+
+    assert "MapError" not in summary
+    assert summary["NeverRun"] == 1
+    assert b"NotRecorded" in read_object(session, ERRORS_KEY)

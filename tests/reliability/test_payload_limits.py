@@ -26,6 +26,7 @@ def inline_result(count: int, params: dict[str, Any] | None = None) -> dict[str,
         "Mode": "INLINE",
         "AccountRegions": targets,
         "Batches": None,
+        "MapError": None,
     }
 
 

@@ -14,6 +14,7 @@ import re
 import pytest
 
 from orgops import asl
+from orgops.emulator import stack
 from orgops.operations import REGISTRY
 from tests.terraform import hcl
 from tests.terraform.asl_validators import validate
@@ -27,6 +28,8 @@ NUMERIC = (
     "distributed_max_concurrency",
     "tolerated_failure_percentage",
     "worker_timeout_seconds",
+    "worker_retry_max_attempts",
+    "batch_max_concurrency",
 )
 RANGE = re.compile(r"var\.(\w+) >= (\d+) && var\.\1 <= (\d+)")
 
@@ -62,9 +65,15 @@ def configurations() -> dict[str, dict[str, str | int]]:
 def render(values: dict[str, str | int]) -> str:
     operation = str(values["operation"])
     arn = "arn:aws:lambda:us-east-1:111111111111:function:orgops-{}"
+    batch_size = int(values["batch_size"])
+    # As main.tf passes it: null is batch_size, and never more than batch_size.
+    batch_max_concurrency = min(int(values["batch_max_concurrency"] or batch_size), batch_size)
     return asl.render_file(
         {
             **{n: values[n] for n in NUMERIC},
+            "batch_max_concurrency": batch_max_concurrency,
+            "record_status_timeout": stack.RECORD_STATUS_TIMEOUT_SECONDS,
+            "record_status_max_attempts": stack.RECORD_STATUS_MAX_ATTEMPTS,
             "fanout_function_arn": arn.format("fanout"),
             "worker_function_arn": arn.format(f"{operation}-worker"),
             "report_function_arn": arn.format("report"),
@@ -86,6 +95,20 @@ def diagnostics() -> dict[str, list[dict]]:
 def test_every_numeric_template_variable_has_a_validated_range() -> None:
     assert sorted(set(NUMERIC) - set(numeric_ranges())) == []
     assert sorted(set(NUMERIC) - asl.placeholders(asl.TEMPLATE.read_text(encoding="utf-8"))) == []
+    # The rest are fixed in limits.tf (the emulator's copies are compared by the parity test).
+    assert sorted(asl.placeholders(asl.TEMPLATE.read_text(encoding="utf-8")) - set(NUMERIC)) == [
+        "child_execution_type",
+        "data_bucket",
+        "default_regions",
+        "fanout_function_arn",
+        "operation",
+        "record_status_max_attempts",
+        "record_status_timeout",
+        "report_function_arn",
+        "state_machine_name",
+        "status_table",
+        "worker_function_arn",
+    ]
 
 
 def test_configurations_cover_every_operation_child_type_and_bound() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from orgops import asl
+from orgops.emulator import stack
 from tests.terraform import hcl
 
 OPERATION_MAIN = hcl.MODULES / "operation" / "main.tf"
@@ -55,6 +56,10 @@ def rendered_text() -> str:
         "data_bucket": "orgops-data-111111111111-us-east-1",
         "state_machine_name": "orgops-unused-ebs-volumes",
         "worker_timeout_seconds": defaults["worker_timeout_seconds"],
+        "worker_retry_max_attempts": defaults["worker_retry_max_attempts"],
+        "batch_max_concurrency": defaults["batch_size"],  # null: batch_size
+        "record_status_timeout": stack.RECORD_STATUS_TIMEOUT_SECONDS,
+        "record_status_max_attempts": stack.RECORD_STATUS_MAX_ATTEMPTS,
     }
     return asl.render_file(values)
 

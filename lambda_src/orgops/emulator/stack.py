@@ -44,14 +44,20 @@ class OperationSettings:
     the demo's three; Terraform's ``default_regions`` defaults to us-east-1 alone."""
 
     regions: tuple[str, ...] = ("us-east-1", "eu-west-1", "ap-southeast-2")
-    distributed_threshold: int = 1000
-    batch_size: int = 20
+    distributed_threshold: int = 500
+    batch_size: int = 10
     max_concurrency: int = 40
-    distributed_max_concurrency: int = 100
+    distributed_max_concurrency: int = 5
+    batch_max_concurrency: int | None = None  # None: batch_size
     tolerated_failure_percentage: int = 5
-    worker_timeout_seconds: int = 300
+    worker_timeout_seconds: int = 60
+    worker_retry_max_attempts: int = 2
     worker_memory_size: int = 256
 
+
+# modules/operation/limits.tf's RecordStatus Retry (fixed in Terraform too).
+RECORD_STATUS_TIMEOUT_SECONDS = 10
+RECORD_STATUS_MAX_ATTEMPTS = 4
 
 # modules/platform's fanout and report functions.
 FANOUT_TIMEOUT_SECONDS = 290
@@ -176,6 +182,11 @@ def definition_variables(
         "data_bucket": data_bucket,
         "state_machine_name": state_machine,
         "worker_timeout_seconds": op.worker_timeout_seconds,
+        "worker_retry_max_attempts": op.worker_retry_max_attempts,
+        "batch_max_concurrency": min(op.batch_max_concurrency or op.batch_size, op.batch_size),
+        # modules/operation/limits.tf's local.record_status (the parity test compares them).
+        "record_status_timeout": RECORD_STATUS_TIMEOUT_SECONDS,
+        "record_status_max_attempts": RECORD_STATUS_MAX_ATTEMPTS,
     }
 
 

@@ -160,6 +160,8 @@ def fanout(
         "Mode": INLINE,
         "AccountRegions": [t.as_item() for t in plan.targets],
         "Batches": None,
+        # Set by either Map state's Catch when the Map fails as a whole; the report reads it.
+        "MapError": None,
     }
     distributed = len(plan.targets) > threshold
     key = store.targets_key(execution)

@@ -1,8 +1,10 @@
 """Report: the execution's rows as a CSV in S3, an errors CSV, the summary, notifications.
 
 Two events. From the state machine's Report step: the fanout's output fields {"Operation",
-"ExecutionId"}; the output (the execution's output) is {"Operation", "Targets", "Succeeded",
-"Failed", "Skipped", "Rows", "ReportUri", "ErrorsUri"}. From EventBridge, when an execution ended
+"ExecutionId", "MapError"} (``MapError``: null, or the error either Map state caught when it failed
+as a whole); the output (the execution's output) is {"Operation", "Targets", "Succeeded",
+"Failed", "Skipped", "Rows", "ReportUri", "ErrorsUri"}, with ``"NeverRun"`` (planned targets
+without a status, listed in errors.csv) and ``"MapError"`` when there are any. From EventBridge, when an execution ended
 FAILED, TIMED_OUT or ABORTED: a "Step Functions Execution Status Change" event (``detail``:
 ``executionArn``, ``stateMachineArn``, ``status``; ``modules/operation`` adds ``"Operation"``):
 a partial report of the targets that finished, the same files, and ``"Partial": true`` with the
@@ -43,6 +45,8 @@ class ReportRequest:
     operation: str
     execution_arn: str
     status: str | None = None  # the final status of an execution that did not succeed: a partial report
+    # The Map state's error when it failed as a whole (its Catch's ``$.MapError``), else None.
+    map_error: dict[str, str] | None = None
 
     @property
     def partial(self) -> bool:
@@ -62,7 +66,9 @@ def report_request(event: Mapping[str, Any]) -> ReportRequest:
     """What to report: the Report step's ``{"Operation", "ExecutionId"}``, or EventBridge's status change."""
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
-        return ReportRequest(str(event["Operation"]), str(event["ExecutionId"]))
+        return ReportRequest(
+            str(event["Operation"]), str(event["ExecutionId"]), None, report.map_error(event.get("MapError"))
+        )
     status = str(detail.get("status", ""))
     if status not in PARTIAL_STATUSES:
         raise ValueError(
@@ -104,6 +110,13 @@ def read_plan(s3: Any, bucket: str, execution: store.ExecutionRef) -> list[dict[
     return report.planned_targets(json.loads(body))
 
 
+def reconcile_code(request: ReportRequest) -> str:
+    """Why a planned target has no status: the execution ended early, the Map failed, or its write failed."""
+    if request.partial:
+        return report.NOT_RUN
+    return report.MAP_FAILED if request.map_error else report.NOT_RECORDED
+
+
 def nothing_to_report(request: ReportRequest) -> dict[str, Any]:
     return {"Operation": request.operation, "Partial": True, "Status": request.status, "ReportUri": None}
 
@@ -129,7 +142,7 @@ def build_report(
     # Every planned target appears once: one without a status (its worker, its status write or its
     # batch failed; or, in a partial report, it never finished) is a failure with the reason.
     plan = read_plan(s3, bucket, execution)
-    report.reconcile(counts, plan, report.NOT_RUN if request.partial else report.NOT_RECORDED)
+    report.reconcile(counts, plan, reconcile_code(request))
     # Closed as soon as the upload ends: a failed upload stops the reads at once.
     with closing(report.report_rows(s3, bucket, execution, counts.with_rows)) as target_rows:
         rows = report.write_csv(s3, bucket, keys["report"], operation.report_columns, target_rows)
@@ -147,6 +160,10 @@ def build_report(
         "ReportUri": f"s3://{bucket}/{keys['report']}",
         "ErrorsUri": errors_uri,
     }
+    if counts.never_run:  # the execution's output says how many planned targets never ran (errors.csv: which)
+        summary["NeverRun"] = counts.never_run
+    if request.map_error:
+        summary["MapError"] = request.map_error
     if request.partial:
         summary.update(Partial=True, Status=request.status)
     s3.put_object(
