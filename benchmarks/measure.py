@@ -308,7 +308,8 @@ def bench_world(sizes: Sequence[int], settings: OperationSettings | None = None)
     added = BENCH_OPERATION not in operations.REGISTRY
     register_bench_operation()
     try:
-        settings = settings or OperationSettings(regions=REGIONS, batch_size=BATCH_SIZE)
+        # 5 children x 20 at once: the worker reserves them (Terraform refuses a Map wider than it).
+        settings = settings or OperationSettings(regions=REGIONS, batch_size=BATCH_SIZE, worker_reserved_concurrency=100)
         groups = group_sizes(sizes, len(settings.regions))
         with Emulator.in_process(operations=[BENCH_OPERATION], settings=StackSettings(defaults=settings)) as emu:
             install_counters()

@@ -6,8 +6,19 @@ data "aws_organizations_organization" "this" {
 }
 
 locals {
-  package_path          = coalesce(var.package_path, "${path.root}/../dist/orgops.zip")
-  manifest_path         = "${dirname(local.package_path)}/operations.json"
+  package_path  = coalesce(var.package_path, "${path.root}/../dist/orgops.zip")
+  manifest_path = "${dirname(local.package_path)}/operations.json"
+  layer_path    = "${dirname(local.package_path)}/operations-layer.zip"
+  # The operation manifest build.py writes (module "manifest" refuses a missing one, clearly).
+  manifest = try(jsondecode(file(local.manifest_path)), { operations = {} })
+  # Each deployed operation's role: the one it declares (an operations entry may repeat it, never change it).
+  operation_roles = { for op, o in var.operations : op => coalesce(o.role, try(local.manifest.operations[op].role, "readonly")) }
+  role_overrides = [
+    for op, o in var.operations : "${op}: ${o.role} (it declares ${local.manifest.operations[op].role})"
+    if o.role != null && try(local.manifest.operations[op].role != o.role, false)
+  ]
+  # The user's own operations among the deployed ones: their modules, in the layer build.py made.
+  user_modules          = sort([for op in keys(var.operations) : local.manifest.operations[op].module if !try(local.manifest.operations[op].builtin, true)])
   management_account_id = data.aws_organizations_organization.this.master_account_id
   # Read once with the management provider, passed to both member-roles instances.
   organization = {
@@ -23,15 +34,15 @@ locals {
   per_operation         = var.member_roles.per_operation
   operation_role_prefix = "orgops-op-"
   operation_member_role = {
-    for op, o in var.operations : op => o.role == "organization" ? var.org_reader_role_name : "${local.operation_role_prefix}${op}"
+    for op, role in local.operation_roles : op => role == "organization" ? var.org_reader_role_name : "${local.operation_role_prefix}${op}"
   }
   worker_role_arn = {
-    for op, o in var.operations : op => local.per_operation ? module.operator_roles.worker_role_arns[op] : module.operator_roles.worker_role_arns[local.worker_role_key[o.role]]
+    for op, role in local.operation_roles : op => local.per_operation ? module.operator_roles.worker_role_arns[op] : module.operator_roles.worker_role_arns[local.worker_role_key[role]]
   }
   # Who may assume the org-reader: the fanout, and the workers of organization operations.
   org_reader_trusted = concat(
     [module.operator_roles.fanout_role_arn],
-    local.per_operation ? [for op, o in var.operations : module.operator_roles.worker_role_arns[op] if o.role == "organization"] : [module.operator_roles.worker_role_arns["readonly"]],
+    local.per_operation ? [for op, role in local.operation_roles : module.operator_roles.worker_role_arns[op] if role == "organization"] : [module.operator_roles.worker_role_arns["readonly"]],
   )
   per_operation_roles = local.per_operation ? {
     for op, name in module.manifest.per_operation_role_names : op => {
@@ -66,7 +77,7 @@ module "manifest" {
   manifest_path    = local.manifest_path
   operations       = toset(keys(var.operations))
   role_name_prefix = local.operation_role_prefix
-  worker_role_arns = local.per_operation ? { for op, o in var.operations : op => module.operator_roles.worker_role_arns[op] if o.role != "organization" } : {}
+  worker_role_arns = local.per_operation ? { for op, role in local.operation_roles : op => module.operator_roles.worker_role_arns[op] if role != "organization" } : {}
 }
 
 module "operator_roles" {
@@ -87,7 +98,7 @@ module "operator_roles" {
   slack_webhook_kms_key_arn = var.slack_webhook_kms_key_arn
   tracing_enabled           = var.tracing_enabled
   per_operation_roles = local.per_operation ? {
-    for op, o in var.operations : op => { member_role = local.operation_member_role[op], organization = o.role == "organization" }
+    for op, role in local.operation_roles : op => { member_role = local.operation_member_role[op], organization = role == "organization" }
   } : {}
 }
 
@@ -178,6 +189,27 @@ module "platform" {
   log_retention_days      = var.log_retention_days
   tracing_enabled         = var.tracing_enabled
   powertools              = local.powertools
+  operations_layer        = local.operations_layer
+}
+
+# The user's own operations (build.py --operations-path): one layer for the fanout, the report
+# and their workers, only when a deployed operation is not a built-in.
+resource "aws_lambda_layer_version" "operations" {
+  count = length(local.user_modules) > 0 ? 1 : 0
+
+  layer_name               = "${var.name_prefix}-operations"
+  description              = "orgops: the user's operation modules (${join(", ", local.user_modules)})"
+  filename                 = local.layer_path
+  source_code_hash         = filebase64sha256(local.layer_path)
+  compatible_runtimes      = ["python3.13"]
+  compatible_architectures = ["arm64"]
+}
+
+locals {
+  operations_layer = {
+    arn     = length(local.user_modules) > 0 ? aws_lambda_layer_version.operations[0].arn : null
+    modules = join(",", local.user_modules)
+  }
 }
 
 module "operation" {
@@ -188,7 +220,9 @@ module "operation" {
   state_machine_name     = module.operator_roles.names.state_machines[each.key]
   worker_function_name   = module.operator_roles.names.worker_functions[each.key]
   worker_role_arn        = local.worker_role_arn[each.key]
-  member_role_name       = local.per_operation ? local.operation_member_role[each.key] : local.member_role_name[each.value.role]
+  member_role_name       = local.per_operation ? local.operation_member_role[each.key] : local.member_role_name[local.operation_roles[each.key]]
+  operation_role         = local.operation_roles[each.key]
+  operations_layer       = local.operations_layer
   state_machine_role_arn = module.operator_roles.state_machine_role_arns[each.key]
   fanout_function_arn    = module.platform.fanout_function_arn
   report_function_arn    = module.platform.report_function_arn

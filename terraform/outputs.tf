@@ -51,6 +51,12 @@ output "member_role_actions" {
     admin    = module.manifest.admin_actions
   }
 
+  # The role comes from the operation's declaration; an operations entry may repeat it, not change it.
+  precondition {
+    condition     = length(local.role_overrides) == 0
+    error_message = "operations entries give a role their operation does not declare: ${join("; ", local.role_overrides)}. Leave role out (Terraform reads the declared role from dist/operations.json), or change the operation's declaration and run make package."
+  }
+
   precondition {
     condition     = length(module.manifest.unknown_operations) == 0
     error_message = "operations names operations the manifest (dist/operations.json) does not have: run make package, and check the names with orgops list."

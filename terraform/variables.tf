@@ -55,7 +55,7 @@ variable "default_regions" {
 
 variable "operations" {
   type = map(object({
-    role                         = string
+    role                         = optional(string)
     regions                      = optional(list(string), [])
     params                       = optional(string, "{}")
     schedule                     = optional(object({ expression = string, timezone = optional(string, "UTC"), dry_run = optional(bool, true) }))
@@ -71,8 +71,8 @@ variable "operations" {
     worker_memory_size           = optional(number, 256)
   }))
   description = <<-EOT
-    The deployed operations, by name (as in `orgops list`). Each: role (readonly, admin or organization,
-    as the operation declares), regions (default regions; empty: default_regions), params (JSON object
+    The deployed operations, by name (as in `orgops list`, the user's own included). Each: role (optional:
+    the role the operation declares, read from the manifest; if given it must be that one), regions (default regions; empty: default_regions), params (JSON object
     of the operation's Params, used by the schedule's fixed input), an optional schedule (expression,
     timezone, dry_run), and the Map's concurrency settings.
   EOT
@@ -83,7 +83,7 @@ variable "operations" {
   }
 
   validation {
-    condition     = alltrue([for op in values(var.operations) : contains(["readonly", "admin", "organization"], op.role)])
+    condition     = alltrue([for op in values(var.operations) : op.role == null ? true : contains(["readonly", "admin", "organization"], op.role)])
     error_message = "Each operation's role must be readonly, admin or organization (the role `orgops list` shows)."
   }
 

@@ -16,6 +16,9 @@ from orgops.errors import ConfigurationError
 
 # orgops.observability's settings (Powertools), on every function.
 POWERTOOLS_ENV = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL")
+# The user's operation modules (orgops.operations.MODULES_ENV), on every function: empty when
+# only built-ins are deployed. Read by orgops.operations at import.
+OPERATIONS_ENV = ("ORGOPS_OPERATION_MODULES",)
 # The variable names each function gets, by function kind. The parity test compares these with
 # the ``environment { variables = {...} }`` blocks of the Terraform modules.
 FANOUT_ENV = (
@@ -23,14 +26,23 @@ FANOUT_ENV = (
     "ORGOPS_STATUS_TABLE",
     "ORGOPS_ORG_ROLE_ARN",
     "ORGOPS_RESULT_TTL_DAYS",
+    *OPERATIONS_ENV,
     *POWERTOOLS_ENV,
 )
-WORKER_ENV = ("ORGOPS_OPERATION", "ORGOPS_MEMBER_ROLE_NAME", "ORGOPS_DATA_BUCKET", *POWERTOOLS_ENV)
+WORKER_ENV = (
+    "ORGOPS_OPERATION",
+    "ORGOPS_OPERATION_ROLE",
+    "ORGOPS_MEMBER_ROLE_NAME",
+    "ORGOPS_DATA_BUCKET",
+    *OPERATIONS_ENV,
+    *POWERTOOLS_ENV,
+)
 REPORT_ENV = (
     "ORGOPS_DATA_BUCKET",
     "ORGOPS_STATUS_TABLE",
     "ORGOPS_TOPIC_ARN",
     "ORGOPS_SLACK_WEBHOOK_PARAMETER",
+    *OPERATIONS_ENV,
     *POWERTOOLS_ENV,
 )
 
@@ -79,6 +91,9 @@ class WorkerSettings:
     operation: str
     member_role_name: str
     data_bucket: str
+    # The role Terraform deployed this worker for (readonly, admin, organization): the worker
+    # refuses an operation that declares another.
+    operation_role: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -87,6 +102,7 @@ class WorkerSettings:
             operation=_required(env, "ORGOPS_OPERATION"),
             member_role_name=_required(env, "ORGOPS_MEMBER_ROLE_NAME"),
             data_bucket=_required(env, "ORGOPS_DATA_BUCKET"),
+            operation_role=_required(env, "ORGOPS_OPERATION_ROLE"),
         )
 
 

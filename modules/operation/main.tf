@@ -22,13 +22,14 @@ resource "aws_lambda_function" "worker" {
   #checkov:skip=CKV_AWS_117:Calls only AWS APIs (STS and the operation's services) in other accounts; a VPC would add NAT gateways and no isolation.
   #checkov:skip=CKV_AWS_173:The environment holds only names (operation, role, bucket), no secret; Lambda encrypts it with its AWS managed key.
   #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile; the package is built reproducibly by build.py and deployed with its hash.
-  function_name    = var.worker_function_name
-  description      = "orgops worker of ${var.operation}"
-  role             = var.worker_role_arn
-  handler          = "orgops.handlers.worker.handler"
-  runtime          = "python3.13"
-  architectures    = ["arm64"]
-  layers           = [var.powertools.layer_arn] # Powertools: the AWS-managed layer, never our zip
+  function_name = var.worker_function_name
+  description   = "orgops worker of ${var.operation}"
+  role          = var.worker_role_arn
+  handler       = "orgops.handlers.worker.handler"
+  runtime       = "python3.13"
+  architectures = ["arm64"]
+  # Powertools: the AWS-managed layer, never our zip; the user's operations: their own layer.
+  layers           = compact([var.powertools.layer_arn, var.operations_layer.arn])
   filename         = var.package_path
   source_code_hash = filebase64sha256(var.package_path)
   timeout          = var.worker_timeout_seconds
@@ -41,8 +42,11 @@ resource "aws_lambda_function" "worker" {
     # Exactly orgops.config.WORKER_ENV.
     variables = {
       ORGOPS_OPERATION        = var.operation
+      ORGOPS_OPERATION_ROLE   = var.operation_role
       ORGOPS_MEMBER_ROLE_NAME = var.member_role_name
       ORGOPS_DATA_BUCKET      = var.data_bucket
+      # The user's operation modules (in the operations layer); empty for built-ins only.
+      ORGOPS_OPERATION_MODULES = var.operations_layer.modules
       # orgops.observability (Powertools Logger and Metrics).
       POWERTOOLS_SERVICE_NAME      = var.powertools.service_name
       POWERTOOLS_METRICS_NAMESPACE = var.powertools.metrics_namespace

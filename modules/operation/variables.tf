@@ -292,6 +292,30 @@ variable "powertools" {
   }
 }
 
+variable "operation_role" {
+  type        = string
+  description = "The role the operation declares (readonly, admin or organization; from the operation manifest): the worker refuses to run an operation that declares another."
+
+  validation {
+    condition     = contains(["readonly", "admin", "organization"], var.operation_role)
+    error_message = "operation_role must be readonly, admin or organization (the role the operation declares; orgops describe shows it)."
+  }
+}
+
+variable "operations_layer" {
+  type = object({
+    arn     = optional(string)
+    modules = optional(string, "")
+  })
+  description = "The user's own operations: the Lambda layer version holding their modules, and their import paths, comma-separated (ORGOPS_OPERATION_MODULES). Default: built-in operations only."
+  default     = {}
+
+  validation {
+    condition     = var.operations_layer.arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", var.operations_layer.arn))
+    error_message = "operations_layer.arn must be a Lambda layer version ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>) or null."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags for every resource of the module."

@@ -33,6 +33,8 @@ locals {
         ORGOPS_STATUS_TABLE    = aws_dynamodb_table.status.name
         ORGOPS_ORG_ROLE_ARN    = var.org_reader_role_arn
         ORGOPS_RESULT_TTL_DAYS = tostring(var.result_ttl_days)
+        # The user's operation modules (in the operations layer), for their Params and columns.
+        ORGOPS_OPERATION_MODULES = var.operations_layer.modules
         # orgops.observability (Powertools Logger and Metrics).
         POWERTOOLS_SERVICE_NAME      = var.powertools.service_name
         POWERTOOLS_METRICS_NAMESPACE = var.powertools.metrics_namespace
@@ -50,6 +52,7 @@ locals {
         ORGOPS_STATUS_TABLE            = aws_dynamodb_table.status.name
         ORGOPS_TOPIC_ARN               = aws_sns_topic.this.arn
         ORGOPS_SLACK_WEBHOOK_PARAMETER = var.slack_webhook_parameter == null ? "" : var.slack_webhook_parameter
+        ORGOPS_OPERATION_MODULES       = var.operations_layer.modules
         # orgops.observability (Powertools Logger and Metrics).
         POWERTOOLS_SERVICE_NAME      = var.powertools.service_name
         POWERTOOLS_METRICS_NAMESPACE = var.powertools.metrics_namespace
@@ -373,13 +376,14 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile; the package is built reproducibly by build.py and deployed by Terraform with its hash.
   for_each = local.functions
 
-  function_name    = each.value.name
-  description      = "orgops ${each.key}"
-  role             = each.value.role
-  handler          = each.value.handler
-  runtime          = "python3.13"
-  architectures    = ["arm64"]
-  layers           = [var.powertools.layer_arn] # Powertools: the AWS-managed layer, never our zip
+  function_name = each.value.name
+  description   = "orgops ${each.key}"
+  role          = each.value.role
+  handler       = each.value.handler
+  runtime       = "python3.13"
+  architectures = ["arm64"]
+  # Powertools: the AWS-managed layer, never our zip; the user's operations: their own layer.
+  layers           = compact([var.powertools.layer_arn, var.operations_layer.arn])
   filename         = var.package_path
   source_code_hash = filebase64sha256(var.package_path)
   timeout          = each.value.timeout

@@ -180,6 +180,25 @@ variable "powertools" {
   }
 }
 
+variable "operations_layer" {
+  type = object({
+    arn     = optional(string)
+    modules = optional(string, "")
+  })
+  description = "The user's own operations: the ARN of the Lambda layer version holding their modules (build.py --operations-path makes it), and their import paths, comma-separated (ORGOPS_OPERATION_MODULES). Default: built-in operations only."
+  default     = {}
+
+  validation {
+    condition     = var.operations_layer.arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", var.operations_layer.arn))
+    error_message = "operations_layer.arn must be a Lambda layer version ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>) or null."
+  }
+
+  validation {
+    condition     = alltrue([for m in compact(split(",", var.operations_layer.modules)) : can(regex("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$", m))])
+    error_message = "operations_layer.modules must be comma-separated Python import paths such as acme_ops.stopped_instances."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags for every resource of the module."

@@ -190,6 +190,7 @@ def test_a_bug_in_an_operation_raises_for_the_state_machine_to_catch(
 def worker_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ORGOPS_OPERATION", "unused-ebs-volumes")
     monkeypatch.setenv("ORGOPS_MEMBER_ROLE_NAME", MEMBER_ROLE)
+    monkeypatch.setenv("ORGOPS_OPERATION_ROLE", "readonly")
     monkeypatch.setenv("ORGOPS_DATA_BUCKET", DATA_BUCKET)
     monkeypatch.setattr(worker, "_SESSIONS", {})
 
@@ -212,7 +213,9 @@ def test_handler_reuses_an_accounts_credentials_across_its_regions(
     assert assumed_sessions(PROD_A) == [f"arn:aws:iam::{PROD_A}:role/{MEMBER_ROLE}"]
 
 
-@pytest.mark.parametrize("missing", ["ORGOPS_OPERATION", "ORGOPS_MEMBER_ROLE_NAME", "ORGOPS_DATA_BUCKET"])
+@pytest.mark.parametrize(
+    "missing", ["ORGOPS_OPERATION", "ORGOPS_OPERATION_ROLE", "ORGOPS_MEMBER_ROLE_NAME", "ORGOPS_DATA_BUCKET"]
+)
 def test_handler_without_a_setting_names_the_missing_variable(
     worker_env: None, monkeypatch: pytest.MonkeyPatch, lambda_context: Any, missing: str
 ) -> None:

@@ -34,6 +34,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         "ORGOPS_STATUS_TABLE": TABLE,
         "ORGOPS_OPERATION": OPERATION,
         "ORGOPS_MEMBER_ROLE_NAME": "operation-readonly",
+        "ORGOPS_OPERATION_ROLE": "readonly",
         "POWERTOOLS_SERVICE_NAME": "orgops",
         "POWERTOOLS_METRICS_NAMESPACE": "orgops-test",
         "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -128,7 +128,7 @@ def test_root_trusts_the_org_reader_to_the_fanout_and_the_organization_operation
     (entry,) = [e for e in hcl.load(hcl.ROOT_CONFIG / "main.tf")["locals"] if "org_reader_trusted" in e]
     assert entry["org_reader_trusted"] == (
         "${concat([module.operator_roles.fanout_role_arn], local.per_operation ? "
-        '[for op, o in var.operations : module.operator_roles.worker_role_arns[op] if o.role == "organization"] : '
+        '[for op, role in local.operation_roles : module.operator_roles.worker_role_arns[op] if role == "organization"] : '
         '[module.operator_roles.worker_role_arns["readonly"]])}'
     )
 

@@ -136,9 +136,22 @@ def test_the_manifest_is_the_registry_of_the_package_built(tmp_path: Path) -> No
     written = json.loads(path.read_text())
     assert written == json.loads(json.dumps(operations.manifest()))
     assert written["operations"]["unused-ebs-volumes"] == {
+        "module": "orgops.operations.unused_ebs_volumes",
+        "builtin": True,
         "role": "readonly",
         "mutating": False,
         "actions": ["ec2:DescribeVolumes"],
+        "columns": [
+            "account_id",
+            "account_name",
+            "region",
+            "volume_id",
+            "size_gib",
+            "volume_type",
+            "create_time",
+            "availability_zone",
+            "tags",
+        ],
     }
 
 
@@ -150,3 +163,105 @@ def test_a_registry_that_does_not_load_fails_the_build_naming_it(tmp_path: Path)
         build.BuildError, match=r"^the operation registry does not load: RuntimeError: two operations are named x$"
     ):
         build.write_manifest(tmp_path / "operations.json", source)
+
+
+# --- the user's own operations: a layer and the manifest ---------------------------------------------
+
+USER_OPERATION = """
+from orgops.operations.base import Operation
+
+OPERATION = Operation(
+    name="{name}",
+    description="a user operation for the build tests",
+    role="{role}",
+    columns=("thing_id",),
+    actions=("ec2:DescribeInstances",),
+    run=lambda session, target, params, dry_run: [],
+)
+"""
+
+
+def user_folder(tmp_path: Path, name: str = "stopped-things", role: str = "readonly") -> Path:
+    folder = tmp_path / "ops"
+    (folder / "acme_ops" / "tests").mkdir(parents=True)
+    (folder / "acme_ops" / "__init__.py").write_text("")
+    (folder / "acme_ops" / "_helpers.py").write_text("HELP = 1\n")
+    (folder / "acme_ops" / "things.py").write_text(USER_OPERATION.format(name=name, role=role))
+    (folder / "acme_ops" / "tests" / "test_things.py").write_text("def test_x():\n    pass\n")
+    (folder / "test_top.py").write_text("")
+    (folder / "conftest.py").write_text("")
+    return folder
+
+
+def test_the_layer_holds_the_users_modules_under_python_and_not_their_tests(tmp_path: Path) -> None:
+    layer = build.build_layer([user_folder(tmp_path)], tmp_path / "dist" / build.LAYER)
+
+    assert layer is not None
+    with zipfile.ZipFile(layer) as zf:
+        assert zf.namelist() == [
+            "python/acme_ops/__init__.py",
+            "python/acme_ops/_helpers.py",
+            "python/acme_ops/things.py",
+        ]
+        assert {i.date_time for i in zf.infolist()} == {build.FIXED_TIME}
+
+
+def test_the_layer_is_byte_identical_across_builds_and_the_zip_does_not_change(tmp_path: Path) -> None:
+    folder = user_folder(tmp_path)
+    plain = build.build(tmp_path / "a" / "orgops.zip")
+    first = build.build_layer([folder], tmp_path / "a" / build.LAYER)
+    os.utime(folder / "acme_ops" / "things.py", (1_000_000, 1_000_000))
+    second = build.build_layer([folder], tmp_path / "b" / build.LAYER)
+    code = build.main(["--output", str(tmp_path / "c" / "orgops.zip"), "--operations-path", str(folder)])
+
+    assert first is not None and second is not None
+    assert first.read_bytes() == second.read_bytes()
+    assert code == 0
+    assert (tmp_path / "c" / "orgops.zip").read_bytes() == plain.read_bytes()
+    assert (tmp_path / "c" / build.LAYER).read_bytes() == first.read_bytes()
+
+
+def test_the_manifest_declares_the_users_operation_with_its_module(tmp_path: Path) -> None:
+    folder = user_folder(tmp_path, role="admin")
+
+    path = build.write_manifest(tmp_path / "operations.json", folders=[folder])
+
+    entry = json.loads(path.read_text())["operations"]["stopped-things"]
+    assert entry == {
+        "module": "acme_ops.things",
+        "builtin": False,
+        "role": "admin",
+        "mutating": False,
+        "actions": ["ec2:DescribeInstances"],
+        "columns": ["account_id", "account_name", "region", "thing_id"],
+    }
+
+
+def test_a_user_operation_named_like_a_built_in_fails_the_build_naming_both(tmp_path: Path) -> None:
+    folder = user_folder(tmp_path, name="vpcs")
+
+    with pytest.raises(build.BuildError) as refused:
+        build.write_manifest(tmp_path / "operations.json", folders=[folder])
+
+    assert str(refused.value) == (
+        "the operation registry does not load: orgops.errors.ConfigurationError: --operations-path "
+        f"{folder}: 'acme_ops.things' declares operation 'vpcs', already declared by 'orgops.operations.vpcs'; "
+        "rename one"
+    )
+
+
+def test_without_a_folder_no_layer_is_left_behind(tmp_path: Path) -> None:
+    stale = tmp_path / build.LAYER
+    stale.write_bytes(b"old")
+
+    assert build.build_layer([], stale) is None
+    assert not stale.exists()
+
+
+def test_a_users_package_named_orgops_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "ops"
+    (folder / "orgops").mkdir(parents=True)
+    (folder / "orgops" / "x.py").write_text("")
+
+    with pytest.raises(build.BuildError, match="a folder holds a package named 'orgops', which is orgops's own"):
+        build.build_layer([folder], tmp_path / build.LAYER)

@@ -8,7 +8,12 @@ from orgops.config import FanoutSettings, ReportSettings, WorkerSettings
 from orgops.errors import ConfigurationError
 
 FANOUT = {"ORGOPS_DATA_BUCKET": "data", "ORGOPS_STATUS_TABLE": "status"}
-WORKER = {"ORGOPS_OPERATION": "public-ips", "ORGOPS_MEMBER_ROLE_NAME": "operation-readonly", "ORGOPS_DATA_BUCKET": "d"}
+WORKER = {
+    "ORGOPS_OPERATION": "public-ips",
+    "ORGOPS_OPERATION_ROLE": "readonly",
+    "ORGOPS_MEMBER_ROLE_NAME": "operation-readonly",
+    "ORGOPS_DATA_BUCKET": "d",
+}
 REPORT = {"ORGOPS_DATA_BUCKET": "data", "ORGOPS_STATUS_TABLE": "status"}
 
 
@@ -23,7 +28,7 @@ def test_fanout_settings_with_every_variable() -> None:
 
 
 def test_worker_settings() -> None:
-    assert WorkerSettings.from_env(WORKER) == WorkerSettings("public-ips", "operation-readonly", "d")
+    assert WorkerSettings.from_env(WORKER) == WorkerSettings("public-ips", "operation-readonly", "d", "readonly")
 
 
 def test_report_settings_without_notifications() -> None:
@@ -47,6 +52,7 @@ def test_report_settings_name_the_slack_parameter_never_its_value() -> None:
         (FanoutSettings, FANOUT, "ORGOPS_STATUS_TABLE"),
         (WorkerSettings, WORKER, "ORGOPS_OPERATION"),
         (WorkerSettings, WORKER, "ORGOPS_MEMBER_ROLE_NAME"),
+        (WorkerSettings, WORKER, "ORGOPS_OPERATION_ROLE"),
         (WorkerSettings, WORKER, "ORGOPS_DATA_BUCKET"),
         (ReportSettings, REPORT, "ORGOPS_DATA_BUCKET"),
         (ReportSettings, REPORT, "ORGOPS_STATUS_TABLE"),

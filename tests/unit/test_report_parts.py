@@ -49,6 +49,7 @@ def test_tally_counts_statuses_and_keeps_only_per_target_data() -> None:
         "failures",
         "with_rows",
         "recorded",
+        "never_run",
     }
 
 
@@ -61,7 +62,7 @@ def test_a_planned_target_without_a_status_is_a_failure_with_the_reason() -> Non
 
     t = report.reconcile(report.tally(iter(statuses)), planned, report.NOT_RECORDED)
 
-    assert (t.targets, t.succeeded, t.failed) == (2, 1, 1)
+    assert (t.targets, t.succeeded, t.failed, t.never_run) == (2, 1, 1, 1)
     assert t.failures == [
         ["222222222222", "'=n2", "us-east-1", "NotRecorded", report.RECONCILE_MESSAGES["NotRecorded"]]
     ]

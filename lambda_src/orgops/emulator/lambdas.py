@@ -9,7 +9,11 @@ execution-role credentials, as Lambda gives them. An exception becomes a Lambda 
 payload the Python runtime returns), so Step Functions sees exactly what it would see in AWS.
 
 Every invocation is counted per function name (``Router.invocations``), and ``before_invoke``
-hooks can inject latency or faults (used by benchmarks and reliability tests).
+hooks can inject latency or faults (used by benchmarks and reliability tests). Lambda's
+concurrency limits apply first (``orgops.emulator.limits``: ``Router.limits``, counted in
+``Router.usage``): an invocation beyond the function's reserved concurrency or the account's
+unreserved concurrency is refused with Lambda's 429 ``TooManyRequestsException`` before the
+function runs (not counted in ``invocations``, no hook).
 
 Stopped executions, as AWS ends them (``install_stop_seams``, from ``activate``): moto 5.2.5
 ends a stopped execution FAILED with ``States.Runtime`` ``AttributeError('str' object has no
@@ -42,6 +46,7 @@ from typing import Any
 import boto3
 
 from orgops.config import FanoutSettings, ReportSettings, WorkerSettings
+from orgops.emulator import limits
 from orgops.handlers import fanout, report, worker
 from orgops.progress import FANOUT_STATE, REPORT_STATE
 from orgops.sessions import RoleSessions, new_session
@@ -135,8 +140,13 @@ def function_error(exc: BaseException, request_id: str) -> dict[str, Any]:
 class Router:
     """Routes moto Lambda invocations to orgops handlers; one per emulated world."""
 
-    def __init__(self, handlers: Mapping[str, HandlerFunction] | None = None) -> None:
+    def __init__(
+        self, handlers: Mapping[str, HandlerFunction] | None = None, limit_settings: limits.Limits | None = None
+    ) -> None:
         self.handlers: dict[str, HandlerFunction] = dict(HANDLERS if handlers is None else handlers)
+        # AWS's limits (Lambda concurrency, Express children, request rates): change them here.
+        self.limits = limit_settings or limits.Limits()
+        self.usage = limits.Usage()
         self.before_invoke: list[Hook] = []
         self.after_invoke: list[AfterHook] = []
         self._invocations: Counter[str] = Counter()
@@ -261,6 +271,7 @@ class Router:
         except Exception as exc:
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(function_error(exc, request_id)).encode()
+        release = self._admit(backend, fn)  # Lambda's concurrency limits: may raise its 429
         with self._lock:
             self._invocations[fn.function_name] += 1
         try:
@@ -277,11 +288,21 @@ class Router:
                 warm = self._warm.setdefault(fn.function_arn, {})
             result = handler(event, dict(fn.environment_vars or {}), session, warm)
         except Exception as exc:  # every exception is a function error, as in Lambda
+            release()
             response_headers["x-amz-function-error"] = "Unhandled"
             self._after(fn.function_name, event if isinstance(event, dict) else {}, None)
             return json.dumps(function_error(exc, request_id)).encode()
+        release()
         self._after(fn.function_name, event, result)
         return json.dumps(result, default=str).encode()
+
+    def _admit(self, backend: Any, fn: Any) -> Callable[[], None]:
+        """Count the invocation in flight, or refuse it as Lambda does beyond the function's reserved
+        concurrency or the account's unreserved concurrency (``limits.throttled``: a 429)."""
+        reserved = limits.reserved_concurrency(fn)
+        capacity = None if reserved is not None else limits.unreserved_capacity(backend, self.limits)
+        pool = (str(backend.account_id), str(backend.region_name))
+        return self.usage.admit(fn.function_name, fn.function_arn, reserved, pool, capacity)
 
     def _after(self, function_name: str, event: dict[str, Any], result: Any) -> None:
         for hook in list(self.after_invoke):

@@ -23,6 +23,12 @@ Seams:
   access denial (``iam_policies``).
 - ``StepFunctionBackend._validate_name`` wrapped and called by ``start_execution``: AWS's name rules
   (``name_refused``) for CreateStateMachine and StartExecution.
+- AWS's limits (``limits``): ``BaseResponse.call_action`` wrapped once more (request rates, and
+  PutFunctionConcurrency's 100 unreserved); ``DistributedItemProcessorWorker._eval_job`` wrapped
+  (an EXPRESS child past 5 minutes, scaled, fails with States.Timeout: moto's own
+  ``EvalTimeoutError`` branch counts it); ``DistributedIterationComponent._map_run`` wrapped
+  (ToleratedFailurePercentage evaluated); ``LambdaBackend.list_functions`` called (the
+  reservations); Lambda concurrency is counted in the router's ``invoke``.
 - ``DomainDispatcherApplication``, ``create_backend_app``, ``MotoRequestHandler``: moto's server app,
   built by ``server.make_server`` behind the emulator's guards.
 """
@@ -45,6 +51,7 @@ from orgops.emulator import (
     iam_policies,
     inspector2,
     lambdas,
+    limits,
     securityhub,
     speed,
 )
@@ -258,6 +265,34 @@ SEAMS = (
         "moto.stepfunctions.exceptions:InvalidName",
         "(message, exception_type=None, status=None)",
         "raised to refuse a name as AWS does (InvalidName, 400)",
+    ),
+    Seam(
+        "moto.awslambda.models:LambdaBackend.list_functions",
+        "(self, func_version=None)",
+        "called to sum the account's reserved concurrency (limits: unreserved concurrency, PutFunctionConcurrency)",
+    ),
+    Seam(
+        "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor"
+        ".distributed_item_processor_worker:DistributedItemProcessorWorker._eval_job",
+        "(self, env, job)",
+        "wrapped so that a child whose definition asked for EXPRESS fails with States.Timeout past 5 minutes"
+        " (scaled; limits.wrap_eval_job)",
+    ),
+    Seam(
+        "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component"
+        ":DistributedIterationComponent._map_run",
+        "(self, env, eval_input)",
+        "wrapped to fail the Map Run beyond ToleratedFailurePercentage (limits.wrap_map_run)",
+    ),
+    Seam(
+        "moto.stepfunctions.parser.asl.eval.environment:Environment.set_timed_out",
+        "(self)",
+        "called to stop a child that ran past Express's limit (limits.ExpressChild)",
+    ),
+    Seam(
+        "moto.stepfunctions.parser.asl.component.common.error_name.failure_event:FailureEvent",
+        "(env, error_name, event_type, event_details=None)",
+        "raised (in a FailureEventException) for States.ExceedToleratedFailureThreshold",
     ),
     Seam(
         "moto.moto_server.werkzeug_app:DomainDispatcherApplication",
@@ -534,6 +569,18 @@ def install(router: lambdas.Router | None = None) -> lambdas.Router:
 
             BaseResponse.call_action = account.wrap_call_action(BaseResponse.call_action)  # type: ignore[method-assign]
             BaseResponse.call_action = iam_policies.wrap_call_action(BaseResponse.call_action)  # type: ignore[method-assign]
+            BaseResponse.call_action = limits.wrap_call_action(BaseResponse.call_action)  # type: ignore[method-assign]
+            from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+                distributed_iteration_component,
+            )
+            from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+                distributed_item_processor_worker,
+            )
+
+            worker_class = distributed_item_processor_worker.DistributedItemProcessorWorker
+            worker_class._eval_job = limits.wrap_eval_job(worker_class._eval_job)  # type: ignore[method-assign]
+            component = distributed_iteration_component.DistributedIterationComponent
+            component._map_run = limits.wrap_map_run(component._map_run)  # type: ignore[method-assign]
             from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
             StepFunctionsParserBackend._validate_definition = staticmethod(  # type: ignore[method-assign]
@@ -572,3 +619,4 @@ def uninstall(router: lambdas.Router) -> None:
     lambdas.deactivate(router)
     set_stack_set_roles({})
     iam_policies.set_member_policies({})
+    limits.reset()

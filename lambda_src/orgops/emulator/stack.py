@@ -6,9 +6,13 @@
 - the roles: fanout, report, state machine, ``operation-readonly-lambda`` and
   ``operation-admin-lambda`` (the workers'), and the org-reader role the fanout assumes;
 - the fanout and report functions and one worker function per operation, with the Handler
-  strings and exactly the environment variable names Terraform sets (``orgops.config.*_ENV``);
+  strings and exactly the environment variable names Terraform sets (``orgops.config.*_ENV``),
+  each worker with its reserved concurrency (``worker_reserved_concurrency``, Terraform's
+  ``reserved_concurrent_executions``: the emulator enforces it, ``orgops.emulator.limits``);
 - one state machine per operation, rendered from the module's template with the variables the
-  Terraform module passes to ``templatefile()`` (``definition_variables``).
+  Terraform module passes to ``templatefile()`` (``definition_variables``); the child
+  ExecutionType Terraform's definition asks for (``StackSettings.requested_child_execution_type``,
+  EXPRESS) is recorded, so the emulator enforces Express's limits on the STANDARD children it runs.
 
 Member roles live in the member accounts (``orgops.emulator.world.install_member_roles``).
 The parity tests compare all of this with the HCL.
@@ -26,7 +30,7 @@ from typing import Any
 import boto3
 
 from orgops import asl, operations
-from orgops.emulator import access
+from orgops.emulator import access, limits
 from orgops.emulator.lambdas import FANOUT_HANDLER, REPORT_HANDLER, WORKER_HANDLER
 from orgops.sessions import DEFAULT_ADMIN_ROLE, DEFAULT_READONLY_ROLE, client
 
@@ -35,6 +39,8 @@ STATUS_TABLE_KEYS = (("execution_id", "HASH"), ("target", "RANGE"))
 STATUS_TABLE_TTL_ATTRIBUTE = "expires_at"
 # moto's ASL parser only accepts STANDARD child executions; AWS runs EXPRESS (see the README).
 EMULATOR_CHILD_EXECUTION_TYPE = "STANDARD"
+# What modules/operation's child_execution_type defaults to: the emulator enforces its limits.
+TERRAFORM_CHILD_EXECUTION_TYPE = "EXPRESS"
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class OperationSettings:
     worker_timeout_seconds: int = 60
     worker_retry_max_attempts: int = 2
     worker_memory_size: int = 256
+    worker_reserved_concurrency: int = 50  # PutFunctionConcurrency on the worker (enforced)
 
 
 # modules/operation/limits.tf's RecordStatus Retry (fixed in Terraform too).
@@ -78,7 +85,9 @@ class StackSettings:
     overrides: Mapping[str, OperationSettings] = field(default_factory=dict)
     result_ttl_days: int = 30
     slack_webhook_parameter: str = ""
-    child_execution_type: str = EMULATOR_CHILD_EXECUTION_TYPE
+    child_execution_type: str = EMULATOR_CHILD_EXECUTION_TYPE  # rendered into the definition
+    # What Terraform's definition would ask for: EXPRESS children get Express's limits (limits.py).
+    requested_child_execution_type: str = TERRAFORM_CHILD_EXECUTION_TYPE
 
     def for_operation(self, name: str) -> OperationSettings:
         return self.overrides.get(name, self.defaults)
@@ -197,6 +206,7 @@ def function_environments(
     status_table: str,
     org_reader_role_arn: str,
     topic_arn: str,
+    modules: str = "",
 ) -> dict[str, dict[str, str]]:
     """Environment of the shared functions, by kind (the worker's is per operation: ``worker_environment``)."""
     return {
@@ -205,6 +215,7 @@ def function_environments(
             "ORGOPS_STATUS_TABLE": status_table,
             "ORGOPS_ORG_ROLE_ARN": org_reader_role_arn,
             "ORGOPS_RESULT_TTL_DAYS": str(settings.result_ttl_days),
+            "ORGOPS_OPERATION_MODULES": modules,
             **POWERTOOLS_ENV,
         },
         "report": {
@@ -212,16 +223,26 @@ def function_environments(
             "ORGOPS_STATUS_TABLE": status_table,
             "ORGOPS_TOPIC_ARN": topic_arn,
             "ORGOPS_SLACK_WEBHOOK_PARAMETER": settings.slack_webhook_parameter,
+            "ORGOPS_OPERATION_MODULES": modules,
             **POWERTOOLS_ENV,
         },
     }
 
 
-def worker_environment(operation: str, data_bucket: str, prefix: str) -> dict[str, str]:
+def user_modules(operation_names: Iterable[str]) -> str:
+    """``ORGOPS_OPERATION_MODULES`` for these deployed operations: the user's modules, as Terraform
+    sets it from the manifest (built-ins need none)."""
+    names = [n for n in operation_names if not operations.builtin(n) and n in operations.ORIGINS]
+    return ",".join(sorted(operations.ORIGINS[n] for n in names))
+
+
+def worker_environment(operation: str, data_bucket: str, prefix: str, modules: str = "") -> dict[str, str]:
     return {
         "ORGOPS_OPERATION": operation,
+        "ORGOPS_OPERATION_ROLE": operations.get(operation).role,
         "ORGOPS_MEMBER_ROLE_NAME": member_role_name(operation, prefix),
         "ORGOPS_DATA_BUCKET": data_bucket,
+        "ORGOPS_OPERATION_MODULES": modules,
         **POWERTOOLS_ENV,
     }
 
@@ -340,6 +361,7 @@ def deploy(
         status_table=n["status_table"],
         org_reader_role_arn=roles["org_reader_role"],
         topic_arn=topic_arn,
+        modules=user_modules(ops),
     )
     functions = {
         "fanout": _create_function(
@@ -373,10 +395,14 @@ def deploy(
             worker_name(settings.name_prefix, name),
             roles[role_key],
             WORKER_HANDLER,
-            worker_environment(name, bucket, settings.name_prefix),
+            worker_environment(name, bucket, settings.name_prefix, user_modules(ops)),
             code,
             Timeout=op.worker_timeout_seconds,
             MemorySize=op.worker_memory_size,
+        )
+        # Terraform's reserved_concurrent_executions (refused if it leaves < 100 unreserved).
+        lam.put_function_concurrency(
+            FunctionName=worker_arn, ReservedConcurrentExecutions=op.worker_reserved_concurrency
         )
         functions[f"worker:{name}"] = worker_arn
         sm_name = state_machine_name(settings.name_prefix, name)
@@ -398,6 +424,7 @@ def deploy(
         sm_role = _create_role(iam, state_machine_role_name(settings.name_prefix, name), states_trust)
         roles[f"state_machine_role:{name}"] = sm_role
         state_machines[name] = _create_state_machine(sfn, sm_name, definition, sm_role)
+        limits.set_child_execution_type(state_machines[name], settings.requested_child_execution_type)
     return Stack(
         region=region,
         account_id=account_id,

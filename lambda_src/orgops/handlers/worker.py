@@ -17,8 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from orgops import observability, operations, store
 from orgops.config import WorkerSettings
-from orgops.errors import OrgopsError
-from orgops.operations.base import TARGET_COLUMNS
+from orgops.errors import ConfigurationError, OrgopsError
+from orgops.operations.base import TARGET_COLUMNS, Operation
 from orgops.sessions import RoleSessions, client, new_session
 from orgops.targets import Target
 from orgops.text import safe_message
@@ -40,13 +40,28 @@ def status(target: Target, state: str, rows: int = 0, code: str = "", message: s
     }
 
 
+def declared_operation(settings: WorkerSettings) -> Operation:
+    """The worker's operation, refused when it declares a role other than the one Terraform
+    deployed this worker for (a user's module changed its role, or the ``operations`` map's
+    ``role`` overrode the declaration): it would run with permissions it did not ask for."""
+    operation = operations.get(settings.operation)
+    if settings.operation_role and operation.role != settings.operation_role:
+        raise ConfigurationError(
+            f"operation {operation.name!r} declares role {operation.role!r} ({operations.ORIGINS[operation.name]}), "
+            f"but this worker was deployed for role {settings.operation_role!r} (member role "
+            f"{settings.member_role_name}); run make package and terraform apply, and leave the operations "
+            "entry's role out (Terraform reads it from the declaration)"
+        )
+    return operation
+
+
 def run_target(
     event: Mapping[str, Any], settings: WorkerSettings, member_session: boto3.Session, base: boto3.Session
 ) -> dict[str, Any]:
     """Run the operation in ``member_session`` and store the rows; returns the status."""
     target = Target.from_item(event["Target"])
     common = event["Common"]
-    operation = operations.get(settings.operation)
+    operation = declared_operation(settings)
     execution = store.ExecutionRef.parse(str(event["ExecutionId"]))
     # Escaped like every other cell: an account name such as '=HYPERLINK(...)' is a formula to a spreadsheet.
     prefix = [store.format_cell(v) for v in (target.account_id, target.account_name, target.region)]
@@ -70,6 +85,7 @@ def work(
     target = Target.from_item(event["Target"])
     sessions = sessions or RoleSessions(base, settings.member_role_name)
     try:
+        declared_operation(settings)  # before assuming anything
         member = sessions.for_account(target.account_id)
         return run_target(event, settings, member, base)
     except OrgopsError as exc:
