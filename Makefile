@@ -12,10 +12,10 @@ PY := $(VENV)/bin/python
 ARGS ?=
 TF_DIR ?= terraform
 
-.PHONY: help venv tools node-tools test test-fast lint fmt package demo bench emulator run plan apply validate clean
+.PHONY: help venv tools node-tools c7n-venv test test-fast lint fmt package demo bench emulator run plan apply validate clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("orgops needs Python 3.11+, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -62,8 +62,8 @@ fmt: $(VENV)/.installed $(TOOLS)/.installed ## format Python and Terraform in pl
 	$(VENV)/bin/ruff format .
 	for d in modules terraform; do $(TOOLS)/bin/terraform fmt -recursive $$d; done
 
-package: $(VENV)/.installed ## build dist/orgops.zip (reproducible)
-	$(PY) build.py
+package: $(VENV)/.installed ## build dist/orgops.zip (reproducible); OPERATIONS=DIR adds your own operations (a layer)
+	$(PY) build.py $(if $(OPERATIONS),--operations-path $(OPERATIONS))
 
 demo: $(VENV)/.installed ## run every operation on an emulated organization; reports in ./reports
 	ORGOPS_NODE_TOOLS=$(NODE_TOOLS) $(PY) -m orgops.emulator.demo $(ARGS)
@@ -75,7 +75,11 @@ run: $(VENV)/.installed ## run an operation's state machine: make run OP=public-
 	@test -n "$(OP)" || { echo 'usage: make run OP=<operation> [ARGS="--regions eu-west-1 --apply ..."]; operations: orgops list'; exit 2; }
 	$(VENV)/bin/orgops run $(OP) $(ARGS)
 
-bench: $(VENV)/.installed ## payload, history, cost and wall-time benchmark -> benchmarks/results.md
+# c7n-org (and the c7n it pins) for the side by side in `make bench`, never in .venv: benchmarks/peer.py.
+c7n-venv: $(VENV)/.installed ## c7n-org's own virtualenv (.venv-c7n) for the side by side in `make bench`
+	$(PY) -c 'from benchmarks.peer import ensure_c7n_venv; print(ensure_c7n_venv())'
+
+bench: $(VENV)/.installed ## payload, history, cost, wall-time and c7n-org side-by-side benchmark -> benchmarks/results.md
 	$(PY) -m benchmarks.bench $(ARGS)
 
 plan: package ## terraform plan (needs the AWS provider and credentials)
@@ -88,4 +92,4 @@ validate: package ## terraform validate + terraform test with mocked providers (
 	cd $(TF_DIR) && terraform init -backend=false && terraform validate && terraform test
 
 clean: ## remove virtualenvs, build output and reports
-	rm -rf $(VENV) $(TOOLS) $(NODE_TOOLS) dist reports .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(NODE_TOOLS) .venv-c7n dist reports .pytest_cache .ruff_cache

@@ -61,6 +61,10 @@ running target, with your credentials. The result store (data bucket and status 
 temporary local directory, so nothing needs deploying; the report files (report.csv, errors.csv,
 summary.json) are written to --out exactly as the state machine writes them. Member accounts are
 reached by assuming --role-name (default: the operation's operation-readonly / operation-admin).
+The management account has no such role as a rule (Organizations creates
+OrganizationAccountAccessRole only in member accounts, the StackSet never deploys there): its
+targets run by assuming --management-role-name when given, else with your own credentials when
+they are in the management account.
 
 {EXIT_CODES_EPILOG}"""
 
@@ -144,6 +148,12 @@ def register(sub: Any) -> None:
     p.add_argument("--concurrency", type=int, default=8, help="targets run at once (default: 8)")
     p.add_argument(
         "--role-name", help="role assumed in each member account (default: operation-readonly / operation-admin)"
+    )
+    p.add_argument(
+        "--management-role-name",
+        metavar="NAME",
+        help="role assumed in the management account for its own targets (default: your credentials, "
+        "when they are in the management account; otherwise --role-name)",
     )
     p.add_argument("--org-role-arn", help="role to assume to list the organization (default: your credentials)")
     p.add_argument(

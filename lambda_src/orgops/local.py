@@ -32,7 +32,7 @@ import boto3
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
-from orgops import operations, progress, store
+from orgops import operations, org, progress, store
 from orgops.cli_common import (
     Aws,
     UsageError,
@@ -44,10 +44,19 @@ from orgops.cli_common import (
 )
 from orgops.cli_run import default_out_dir, execution_name, exit_code, print_result
 from orgops.config import FanoutSettings, ReportSettings, WorkerSettings
+from orgops.errors import OrgopsError
 from orgops.handlers import fanout as fanout_handler
 from orgops.handlers import report as report_handler
 from orgops.handlers import worker as worker_handler
-from orgops.sessions import DEFAULT_ADMIN_ROLE, DEFAULT_READONLY_ROLE, RoleSessions
+from orgops.sessions import (
+    DEFAULT_ADMIN_ROLE,
+    DEFAULT_READONLY_ROLE,
+    RoleSessions,
+    action_services,
+    client,
+    new_session,
+    warm,
+)
 
 LOCAL_BUCKET = "orgops-local"
 LOCAL_TABLE = "orgops-local-status"
@@ -226,6 +235,79 @@ def member_role_name(operation: operations.Operation, override: str | None) -> s
     return DEFAULT_ADMIN_ROLE if operation.role == "admin" else DEFAULT_READONLY_ROLE
 
 
+class TargetSessions(RoleSessions):
+    """``RoleSessions`` for ``orgops local``, which also reaches the management account's targets.
+
+    The management account has no ``--role-name`` role as a rule: Organizations creates
+    ``OrganizationAccountAccessRole`` only in the accounts it creates, and the member roles'
+    StackSet never deploys there. So its targets run in the session of ``management_role_name``
+    when one is given, else, when the caller's credentials are in that account (``own_account``),
+    in the caller's own session (``own_session``: the caller's session itself, not the local
+    store's). The caller's own account, when it is not the management account (a delegated
+    administrator's), is reached with the caller's session too; every other account through
+    ``role_name``, as the worker Lambda reaches it.
+    """
+
+    def __init__(
+        self,
+        base: boto3.Session,
+        role_name: str,
+        *,
+        own_account: str,
+        own_session: boto3.Session,
+        management_account: str | None = None,
+        management_role_name: str | None = None,
+    ) -> None:
+        super().__init__(base, role_name)
+        self.own_account = own_account
+        self._own_session = own_session
+        self.management_account = management_account
+        self._management = RoleSessions(base, management_role_name) if management_role_name else None
+
+    def reached_as_caller(self, account_id: str) -> bool:
+        """Whether ``account_id``'s targets run with the caller's own credentials."""
+        return account_id == self.own_account and not (
+            self._management is not None and account_id == self.management_account
+        )
+
+    def for_account(self, account_id: str) -> boto3.Session:
+        if self._management is not None and account_id == self.management_account:
+            return self._management.for_account(account_id)
+        if account_id == self.own_account:
+            return self._own_session
+        return super().for_account(account_id)
+
+
+def management_account_id(session: boto3.Session, org_role_arn: str | None) -> str | None:
+    """The organization's management account (``DescribeOrganization``, with the session that lists
+    the organization); None when it cannot be read: then only the caller's own account is known."""
+    try:
+        mgmt = org.management_session(session, org_role_arn)
+        return str(
+            client(mgmt, "organizations", "us-east-1").describe_organization()["Organization"]["MasterAccountId"]
+        )
+    except (ClientError, OrgopsError):
+        return None
+
+
+def warm_models(
+    operation: operations.Operation, base: boto3.Session, sessions: TargetSessions, items: list[Mapping[str, str]]
+) -> None:
+    """Load, before the pool starts, the service models the targets' first clients need.
+
+    botocore's own loader is not thread-safe: threads creating their first client of a service at
+    once each parse its model again (39 threads: EC2's parsed 12 to 34 times, 5 to 8 CPU-s). The
+    member sessions share ``SharedLoader`` (single-flight); the caller's session (STS for every
+    assume, the operation's services for its own account's targets) keeps botocore's, so one
+    client of each is created here first, one after the other.
+    """
+    services = [s for s in action_services(operation.actions) if s not in STORE_SERVICES]
+    warm(base, ["sts"])
+    warm(new_session(base.region_name), services)
+    if any(sessions.reached_as_caller(item["AccountId"]) for item in items):
+        warm(sessions.for_account(sessions.own_account), services)
+
+
 def run_local(
     operation_name: str,
     execution_input: Mapping[str, Any],
@@ -236,11 +318,15 @@ def run_local(
     *,
     concurrency: int = 8,
     role_name: str | None = None,
+    management_role_name: str | None = None,
     org_role_arn: str | None = None,
     default_regions: str | None = None,
     on_progress: Callable[[progress.Counts], None] = lambda _c: None,
 ) -> LocalRun:
-    """Fanout, a worker per target on ``concurrency`` threads, then the report; files into ``out_dir``."""
+    """Fanout, a worker per target on ``concurrency`` threads, then the report; files into ``out_dir``.
+
+    Members are reached through ``role_name``; the management account through
+    ``management_role_name``, or the caller's credentials when they are in it (``TargetSessions``)."""
     operation = operations.get(operation_name)
     account = session.client("sts").get_caller_identity()["Account"]
     region = session.region_name or "us-east-1"
@@ -265,7 +351,15 @@ def run_local(
     settings = WorkerSettings(
         operation=operation.name, member_role_name=member_role_name(operation, role_name), data_bucket=LOCAL_BUCKET
     )
-    sessions = RoleSessions(base, settings.member_role_name)  # type: ignore[arg-type]
+    sessions = TargetSessions(
+        base,  # type: ignore[arg-type]
+        settings.member_role_name,
+        own_account=account,
+        own_session=session,
+        management_account=management_account_id(session, org_role_arn) or account,
+        management_role_name=management_role_name,
+    )
+    warm_models(operation, base, sessions, items)  # type: ignore[arg-type]
 
     def one(item: Mapping[str, str]) -> str:
         event = {"Target": dict(item), "Common": common, "ExecutionId": execution_arn}
@@ -351,6 +445,7 @@ def cmd_local(args: argparse.Namespace) -> int:
             name,
             concurrency=args.concurrency,
             role_name=args.role_name,
+            management_role_name=args.management_role_name,
             org_role_arn=args.org_role_arn,
             default_regions=args.default_regions,
             on_progress=bar.update,

@@ -9,7 +9,7 @@ worker that visits 17 regions of one account calls STS once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,9 +45,65 @@ def client(session: boto3.Session, service: str, region: str | None = None) -> A
     return session.client(service, region_name=region, config=RETRY_CONFIG)
 
 
+class SearchPaths(list[str]):
+    """A loader's search paths, each once: boto3 appends its data folder for every new session,
+    so a loader shared by a session per account would otherwise probe that folder once per
+    account for every file it looks for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def append(self, path: str) -> None:
+        with self._lock:
+            if path not in self:
+                super().append(path)
+
+
+class SharedLoader(botocore.loaders.Loader):
+    """botocore's loader, safe to share between threads: each model is parsed once.
+
+    botocore caches what its loader loads (``instance_cache``) but without a lock: threads that
+    create their first client of a service at the same moment each miss the cache and parse the
+    model again (39 threads of ``orgops local`` parsed EC2's model 12 to 34 times, ~0.3 CPU-s
+    each). Here the cached loads are single-flight per key: the first thread parses, the others
+    wait for it and read its result. Keys nest one way only (a service model loads data files,
+    never the reverse), so the locks cannot deadlock.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(extra_search_paths=SearchPaths())
+        self._flights: dict[tuple[Any, ...], threading.Lock] = {}
+        self._flights_lock = threading.Lock()
+
+    def _flight(self, *key: Any) -> threading.Lock:
+        with self._flights_lock:
+            return self._flights.setdefault(key, threading.Lock())
+
+    def list_available_services(self, type_name: str) -> Any:
+        with self._flight("list_available_services", type_name):
+            return super().list_available_services(type_name)
+
+    def determine_latest_version(self, service_name: str, type_name: str) -> Any:
+        with self._flight("determine_latest_version", service_name, type_name):
+            return super().determine_latest_version(service_name, type_name)
+
+    def list_api_versions(self, service_name: str, type_name: str) -> Any:
+        with self._flight("list_api_versions", service_name, type_name):
+            return super().list_api_versions(service_name, type_name)
+
+    def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> Any:
+        with self._flight("load_service_model", service_name, type_name, api_version):
+            return super().load_service_model(service_name, type_name, api_version)
+
+    def load_data_with_path(self, name: str) -> Any:
+        with self._flight("load_data_with_path", name):
+            return super().load_data_with_path(name)
+
+
 # One loader for every session this process makes: a new botocore session otherwise parses the
 # service models again (EC2's alone takes most of a second), once per assumed account.
-_LOADER = botocore.loaders.create_loader()
+_LOADER = SharedLoader()
 
 
 def new_session(region: str | None = None, **credentials: str) -> boto3.Session:
@@ -55,6 +111,40 @@ def new_session(region: str | None = None, **credentials: str) -> boto3.Session:
     core = botocore.session.get_session()
     core.register_component("data_loader", _LOADER)
     return boto3.Session(botocore_session=core, region_name=region, **credentials)
+
+
+# IAM action prefixes whose calls go to botocore services of other names (``tag:GetResources``
+# is the Resource Groups Tagging API; ``apigateway:GET`` covers API Gateway v1 and v2 alike).
+IAM_PREFIX_SERVICES: dict[str, tuple[str, ...]] = {
+    "apigateway": ("apigateway", "apigatewayv2"),
+    "elasticloadbalancing": ("elb", "elbv2"),
+    "tag": ("resourcegroupstaggingapi",),
+}
+
+
+def action_services(actions: Iterable[str]) -> tuple[str, ...]:
+    """The botocore services that make the calls of IAM ``actions`` (``ec2:DescribeVolumes``: ec2), sorted."""
+    prefixes = {action.split(":", 1)[0] for action in actions}
+    return tuple(sorted({s for prefix in prefixes for s in IAM_PREFIX_SERVICES.get(prefix, (prefix,))}))
+
+
+def warm(session: boto3.Session, services: Iterable[str], region: str | None = None) -> None:
+    """Create one client of each of ``services`` in ``session``, one after the other, and drop it.
+
+    Before a thread pool starts: the session's loader then holds each service's models (the
+    service, its endpoint rules and its paginators), so threads creating their first clients at
+    once find them parsed. A session made by ``new_session`` shares ``SharedLoader``, single-flight
+    anyway; any other session's loader is botocore's own, which is not. A service name botocore
+    does not know is skipped.
+    """
+    known = set(session.get_available_services())
+    for service in services:
+        if service not in known:
+            continue
+        warmed = client(session, service, region or session.region_name or "us-east-1")
+        operation = next(iter(warmed.meta.method_to_api_mapping), None)
+        if operation is not None:
+            warmed.can_paginate(operation)  # loads the paginator model
 
 
 @dataclass(frozen=True)
