@@ -9,6 +9,7 @@ failure never hides the others. Types are enabled in the order EC2, ECR, LAMBDA,
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -61,7 +62,7 @@ def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_r
                 "error": "",
             }
             continue
-        outcome = attempt(dry_run, lambda t=resource_type: _enable(inspector, t))
+        outcome = attempt(dry_run, partial(_enable, inspector, resource_type))
         yield {
             "resource_type": resource_type,
             "action": "enable",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -89,7 +90,7 @@ def enable(hub: Any, arns: list[str], enabled: dict[str, dict[str, Any]], dry_ru
             yield _row(arn, "", "none", status, status, "", False, "")
             continue
         outcome = attempt(
-            dry_run, lambda a=arn: hub.batch_enable_standards(StandardsSubscriptionRequests=[{"StandardsArn": a}])
+            dry_run, partial(hub.batch_enable_standards, StandardsSubscriptionRequests=[{"StandardsArn": arn}])
         )
         after = _status(outcome.response, "PENDING") if outcome.applied else ("PENDING" if dry_run else NOT_ENABLED)
         yield _row(arn, "", "enable-standard", NOT_ENABLED, after, "", outcome.applied, outcome.error)
@@ -104,7 +105,7 @@ def disable(hub: Any, arns: list[str], enabled: dict[str, dict[str, Any]], dry_r
             continue
         before = sub["StandardsStatus"]
         sub_arn = sub["StandardsSubscriptionArn"]
-        outcome = attempt(dry_run, lambda s=sub_arn: hub.batch_disable_standards(StandardsSubscriptionArns=[s]))
+        outcome = attempt(dry_run, partial(hub.batch_disable_standards, StandardsSubscriptionArns=[sub_arn]))
         after = _status(outcome.response, "DELETING") if outcome.applied else ("DELETING" if dry_run else before)
         yield _row(arn, "", "disable-standard", before, after, "", outcome.applied, outcome.error)
 
@@ -141,7 +142,7 @@ def disable_controls(hub: Any, controls: Mapping[str, str], dry_run: bool) -> It
             if before == "DISABLED":
                 yield _row(standard, control, "none", before, before, a.get("UpdatedReason", ""), False, "")
                 continue
-            outcome = attempt(dry_run, lambda s=standard, c=control, r=reason: _disable_control(hub, s, c, r))
+            outcome = attempt(dry_run, partial(_disable_control, hub, standard, control, reason))
             after = "DISABLED" if outcome.applied or dry_run else before
             yield _row(standard, control, "disable-control", before, after, reason, outcome.applied, outcome.error)
 

@@ -10,6 +10,7 @@ security groups, prefix lists) stay. Dry run by default.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from orgops.operations.base import Operation, Param, Row
@@ -61,9 +62,7 @@ def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_r
             for permission, cidr in open_rules(group, allowed):
                 outcome = attempt(
                     dry_run,
-                    lambda g=group["GroupId"], p=permission: ec2.revoke_security_group_ingress(
-                        GroupId=g, IpPermissions=[p]
-                    ),
+                    partial(ec2.revoke_security_group_ingress, GroupId=group["GroupId"], IpPermissions=[permission]),
                 )
                 protocol = str(permission["IpProtocol"])
                 yield {

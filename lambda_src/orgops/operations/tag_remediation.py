@@ -9,6 +9,7 @@ the Resource Groups Tagging API (so only resources that are or once were tagged)
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from orgops.errors import InvalidInput
@@ -53,9 +54,7 @@ def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_r
         added = dict(adds)
         for batch in chunks(members, ARNS_PER_CALL):
             arns = [arn for arn, _ in batch]
-            outcome = attempt(
-                dry_run, lambda arns=arns, added=added: tagging.tag_resources(ResourceARNList=arns, Tags=added)
-            )
+            outcome = attempt(dry_run, partial(tagging.tag_resources, ResourceARNList=arns, Tags=added))
             failed = (outcome.response or {}).get("FailedResourcesMap", {})
             for arn, before in batch:
                 error = outcome.error
