@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import model
+from benchmarks import des, model, peer
 from benchmarks.measure import BATCH_SIZE, BENCH_OPERATION, REGIONS, Bench, bench_world, history
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -420,11 +420,39 @@ def render(
     )
 
 
+# -- model of a run on AWS (benchmarks/des.py) ---------------------------------------------------------------
+def aws_model_section(walls: Sequence[WallTime], settings: Any) -> str:
+    """The discrete-event model at AWS's quotas, and the same model beside the emulator's wall times."""
+    return des.section(des.scenario_results(), des.cross_check(walls, settings))
+
+
+# -- side by side with c7n-org (benchmarks/peer.py) ---------------------------------------------------------
+def peer_section(repeat: int) -> str:
+    """c7n-org, ``orgops local`` and the state machine on one served demo organization (own processes)."""
+    lines, _problems = peer.markdown(repeat=repeat)  # the problems are in the lines too
+    return "\n".join(lines)
+
+
+# -- the fanout at 10,000 accounts, at AWS's rates (benchmarks/fanout_scale.py) --------------------------------
+def fanout_scale_section(accounts: int) -> str:
+    """Today's fanout, the fanout with the organization inventory, its refresh, and the accounts
+    operation, on a simulated clock charging AWS's request rates: "Fanout at 10,000 accounts"."""
+    from benchmarks import fanout_scale
+
+    return "\n".join(fanout_scale.markdown(fanout_scale.measure(accounts)))
+
+
+# -- main -----------------------------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(str(n) for n in SIZES), help="target counts to measure")
     parser.add_argument("--wall-targets", type=int, default=WALL_TARGETS, help="targets for the wall-time runs")
     parser.add_argument("--no-wall", action="store_true", help="skip the wall-time runs")
+    parser.add_argument("--no-peer", action="store_true", help="skip the side by side with c7n-org")
+    parser.add_argument("--peer-repeat", type=int, default=3, help="side by side: runs per runner, fastest counts")
+    parser.add_argument(
+        "--fanout-accounts", type=int, default=10_000, help="accounts of the fanout-at-scale section (0: skip it)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the markdown")
     args = parser.parse_args(argv)
     sizes = sorted({int(s) for s in args.sizes.split(",")})
@@ -433,6 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     world_sizes = sorted(set(sizes) | ({args.wall_targets} if not args.no_wall else set()))
     started = time.monotonic()
     with bench_world(world_sizes) as bench:
+        settings = bench.settings
         measured = measure_all(bench, sizes)
         walls, sweep = [], []
         if not args.no_wall:
@@ -442,6 +471,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             sweep = concurrency_sweep(bench, args.wall_targets)
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     text = render(measured, walls, sizes, time.monotonic() - started, load, sweep)
+    text += "\n" + aws_model_section([*walls, *sweep], settings)  # benchmarks/des.py
+    text += "" if args.no_peer else "\n" + peer_section(args.peer_repeat)  # benchmarks/peer.py
+    text += "" if not args.fanout_accounts else "\n" + fanout_scale_section(args.fanout_accounts)  # fanout_scale.py
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0
