@@ -100,7 +100,7 @@ EMULATOR_MISSING = (
 )
 
 
-def register_emulator(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_emulator(sub: argparse._SubParsersAction) -> None:
     """``orgops emulator``: dev-only (it serves moto). Without moto the command is still listed and
     says how to install it, instead of an ImportError."""
     try:

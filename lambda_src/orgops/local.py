@@ -345,26 +345,26 @@ def run_local(
             "ExecutionId": execution_arn,
         },
         FanoutSettings(data_bucket=LOCAL_BUCKET, status_table=LOCAL_TABLE, org_role_arn=org_role_arn),
-        base,  # type: ignore[arg-type]
+        base,
     )
     common, items = fanned["Common"], fanned["AccountRegions"]
     settings = WorkerSettings(
         operation=operation.name, member_role_name=member_role_name(operation, role_name), data_bucket=LOCAL_BUCKET
     )
     sessions = TargetSessions(
-        base,  # type: ignore[arg-type]
+        base,
         settings.member_role_name,
         own_account=account,
         own_session=session,
         management_account=management_account_id(session, org_role_arn) or account,
         management_role_name=management_role_name,
     )
-    warm_models(operation, base, sessions, items)  # type: ignore[arg-type]
+    warm_models(operation, base, sessions, items)
 
     def one(item: Mapping[str, str]) -> str:
         event = {"Target": dict(item), "Common": common, "ExecutionId": execution_arn}
         try:
-            out = worker_handler.work(event, settings, base, sessions)  # type: ignore[arg-type]
+            out = worker_handler.work(event, settings, base, sessions)
             result = {k: out[k] for k in ("Status", "Rows", "ErrorCode", "ErrorMessage")}
         except Exception as exc:  # the state machine's Catch: States.ALL
             result = caught_failure(exc)
@@ -400,7 +400,7 @@ def run_local(
     summary = report_handler.build_report(
         {"Operation": operation.name, "ExecutionId": execution_arn},
         ReportSettings(data_bucket=LOCAL_BUCKET, status_table=LOCAL_TABLE),
-        base,  # type: ignore[arg-type]
+        base,
     )
     return copy_report(s3, execution_arn, summary, out_dir)
 

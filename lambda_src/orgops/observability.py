@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from orgops.errors import OrgopsError
 from orgops.store import ExecutionRef
@@ -96,7 +96,7 @@ class _Output(io.TextIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         with self.lock:
             return self._target().write(text)
 
@@ -244,7 +244,7 @@ def get_logger(env: Mapping[str, str] | None = None) -> Logger:
     with _LOGGERS_LOCK:
         logger = _LOGGERS.get(service)
         if logger is None:
-            logger = Logger(service=service, level=level, stream=_OUTPUT)
+            logger = Logger(service=service, level=level, stream=cast("IO[str]", _OUTPUT))
             logger.registered_handler.addFilter(InvocationKeys())
             _LOGGERS[service] = logger
     if logger.log_level != logging.getLevelName(level):

@@ -7,7 +7,7 @@ import io
 import json
 import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -344,7 +344,7 @@ def prefetched(fetch: Callable[[_In], _Out], items: Iterable[_In], ahead: int) -
 
 def report_rows(
     s3: Any, bucket: str, execution: store.ExecutionRef, with_rows: Iterable[tuple[str, str]]
-) -> Iterator[list[str]]:
+) -> Generator[list[str], None, None]:
     """Every stored row of the targets in ``with_rows``, in that order.
 
     A generator: nothing is read before the first row is asked for. The targets' objects are then

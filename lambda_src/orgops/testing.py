@@ -77,11 +77,11 @@ def declared_calls(operation: Operation) -> Iterator[list[str]]:
         called.append(action_of(self, api))
         return original(self, api, params)
 
-    BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+    BaseClient._make_api_call = _make_api_call
     try:
         yield called
     finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+        BaseClient._make_api_call = original
     undeclared = sorted(set(called) - declared)
     if undeclared:
         raise AssertionError(
