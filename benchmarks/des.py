@@ -56,6 +56,7 @@ from typing import Any, Protocol
 import simpy
 
 from benchmarks import model
+from orgops import inventory
 from orgops.report import READ_AHEAD
 from orgops.sessions import RETRY_CONFIG
 
@@ -103,12 +104,11 @@ DYNAMODB_PARTITION_WRITES_PER_SECOND = 1_000
 # https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html : MaxResults 1-20
 # (botocore's model of ListAccounts says the same): a page lists at most 20 accounts.
 LIST_ACCOUNTS_PAGE_SIZE = 20
-# https://docs.aws.amazon.com/accounts/latest/reference/quotas.html : "Rate of ListRegions requests per
-# account: 5 per second, burst to 5 per second" (the management account makes them all).
-LIST_REGIONS_PER_SECOND = 5
-# ASSUMPTION: Organizations publishes no request rate for ListAccounts (see orgops.emulator.limits,
-# which assumes the same 10 per second for its stand-in); the fanout's pages go one after another.
-ORGANIZATIONS_ASSUMED_PER_SECOND = 10
+# The request rates of orgops.inventory (one source, each with its source there): ListRegions 5 per
+# second per account, documented; Organizations an ASSUMED 5 per second (AWS publishes none), the
+# emulator's stand-in too. The fanout's ListAccounts pages go one after another.
+LIST_REGIONS_PER_SECOND = inventory.LIST_REGIONS_RATE.per_second
+ORGANIZATIONS_ASSUMED_PER_SECOND = inventory.ORGANIZATIONS_RATE.per_second
 
 # -- what the code does (read from it, not assumed) -----------------------------------------------
 # orgops.sessions: botocore standard retry mode, RETRY_CONFIG's max_attempts retries (plus the first).

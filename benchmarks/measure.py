@@ -309,7 +309,9 @@ def bench_world(sizes: Sequence[int], settings: OperationSettings | None = None)
     register_bench_operation()
     try:
         # 5 children x 20 at once: the worker reserves them (Terraform refuses a Map wider than it).
-        settings = settings or OperationSettings(regions=REGIONS, batch_size=BATCH_SIZE, worker_reserved_concurrency=100)
+        settings = settings or OperationSettings(
+            regions=REGIONS, batch_size=BATCH_SIZE, worker_reserved_concurrency=100
+        )
         groups = group_sizes(sizes, len(settings.regions))
         with Emulator.in_process(operations=[BENCH_OPERATION], settings=StackSettings(defaults=settings)) as emu:
             install_counters()

@@ -41,7 +41,7 @@ locals {
   }
   # Who may assume the org-reader: the fanout, and the workers of organization operations.
   org_reader_trusted = concat(
-    [module.operator_roles.fanout_role_arn],
+    [module.operator_roles.fanout_role_arn, module.operator_roles.inventory_role_arn],
     local.per_operation ? [for op, role in local.operation_roles : module.operator_roles.worker_role_arns[op] if role == "organization"] : [module.operator_roles.worker_role_arns["readonly"]],
   )
   per_operation_roles = local.per_operation ? {
@@ -97,6 +97,8 @@ module "operator_roles" {
   slack_webhook_parameter   = var.slack_webhook_parameter
   slack_webhook_kms_key_arn = var.slack_webhook_kms_key_arn
   tracing_enabled           = var.tracing_enabled
+  # The organization inventory: the fanout and the organization operations' workers read it.
+  inventory_table_arn = module.platform.inventory_table_arn
   per_operation_roles = local.per_operation ? {
     for op, role in local.operation_roles : op => { member_role = local.operation_member_role[op], organization = role == "organization" }
   } : {}
@@ -190,6 +192,11 @@ module "platform" {
   tracing_enabled         = var.tracing_enabled
   powertools              = local.powertools
   operations_layer        = local.operations_layer
+
+  # The organization inventory (its function, and the bus the management account forwards to).
+  inventory_function_name        = module.operator_roles.names.inventory_function
+  inventory_role_arn             = module.operator_roles.inventory_role_arn
+  organization_events_sender_arn = aws_iam_role.organization_events.arn
 }
 
 # The user's own operations (build.py --operations-path): one layer for the fanout, the report
@@ -222,6 +229,7 @@ module "operation" {
   worker_role_arn        = local.worker_role_arn[each.key]
   member_role_name       = local.per_operation ? local.operation_member_role[each.key] : local.member_role_name[local.operation_roles[each.key]]
   operation_role         = local.operation_roles[each.key]
+  inventory_table        = module.platform.inventory_table_name
   operations_layer       = local.operations_layer
   state_machine_role_arn = module.operator_roles.state_machine_role_arns[each.key]
   fanout_function_arn    = module.platform.fanout_function_arn
@@ -274,4 +282,97 @@ module "observability" {
   alarm_topic_arn               = module.platform.topic_arn
   failed_target_ratio_threshold = var.alarms.failed_target_ratio_threshold
   alarm_actions_enabled         = var.alarms.enabled
+}
+
+# --- Organization inventory: events from the management account -------------------------------
+# Organizations records its API calls in CloudTrail, which EventBridge delivers in the management
+# account, in us-east-1 (Organizations' region); Account Management sends "Region Opt-In Status
+# Change" there too for the regions the management account opts in. This rule forwards them to
+# the operations account's organization events bus (modules/platform), where the inventory
+# function refreshes the account named. Events are delivered on a best-effort basis: the
+# inventory's schedule re-reads every account anyway.
+
+locals {
+  organization_event_patterns = {
+    organizations = {
+      source        = ["aws.organizations"]
+      "detail-type" = ["AWS API Call via CloudTrail", "AWS Service Event via CloudTrail"]
+      detail = {
+        eventSource = ["organizations.amazonaws.com"]
+        # orgops.inventory.ORGANIZATIONS_EVENT_NAMES
+        eventName = [
+          "TagResource", "UntagResource", "MoveAccount", "CloseAccount", "CreateAccount", "AcceptHandshake",
+          "RemoveAccountFromOrganization", "LeaveOrganization", "UpdateOrganizationalUnit", "CreateAccountResult",
+        ]
+      }
+    }
+    account = {
+      source        = ["aws.account"]
+      "detail-type" = ["Region Opt-In Status Change"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "organization_events_trust" {
+  statement {
+    sid     = "EventBridgeInTheManagementAccount"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.management_account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "organization_events" {
+  statement {
+    sid       = "ForwardToTheOrganizationEventsBus"
+    actions   = ["events:PutEvents"]
+    resources = [module.platform.organization_event_bus_arn]
+  }
+}
+
+resource "aws_iam_role" "organization_events" {
+  provider = aws.management
+
+  name                 = "${var.name_prefix}-organization-events"
+  description          = "orgops: EventBridge forwards Organizations and Account Management events to the operations account's organization events bus."
+  assume_role_policy   = data.aws_iam_policy_document.organization_events_trust.json
+  max_session_duration = 3600
+}
+
+resource "aws_iam_role_policy" "organization_events" {
+  provider = aws.management
+
+  name   = "forward-organization-events"
+  role   = aws_iam_role.organization_events.id
+  policy = data.aws_iam_policy_document.organization_events.json
+}
+
+resource "aws_cloudwatch_event_rule" "organization_events" {
+  provider = aws.management
+  for_each = local.organization_event_patterns
+
+  region        = "us-east-1"
+  name          = "${var.name_prefix}-organization-events-${each.key}"
+  description   = "orgops: forward ${each.key} events to the organization inventory in the operations account."
+  event_pattern = jsonencode(each.value)
+}
+
+resource "aws_cloudwatch_event_target" "organization_events" {
+  provider = aws.management
+  for_each = local.organization_event_patterns
+
+  region    = "us-east-1"
+  rule      = aws_cloudwatch_event_rule.organization_events[each.key].name
+  target_id = "organization-events-bus"
+  arn       = module.platform.organization_event_bus_arn
+  role_arn  = aws_iam_role.organization_events.arn
 }

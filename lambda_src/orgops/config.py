@@ -26,6 +26,7 @@ FANOUT_ENV = (
     "ORGOPS_STATUS_TABLE",
     "ORGOPS_ORG_ROLE_ARN",
     "ORGOPS_RESULT_TTL_DAYS",
+    "ORGOPS_INVENTORY_TABLE",  # the organization inventory (orgops.inventory)
     *OPERATIONS_ENV,
     *POWERTOOLS_ENV,
 )
@@ -34,6 +35,7 @@ WORKER_ENV = (
     "ORGOPS_OPERATION_ROLE",
     "ORGOPS_MEMBER_ROLE_NAME",
     "ORGOPS_DATA_BUCKET",
+    "ORGOPS_INVENTORY_TABLE",  # read by organization operations (accounts) only: their role may read it
     *OPERATIONS_ENV,
     *POWERTOOLS_ENV,
 )
@@ -45,6 +47,12 @@ REPORT_ENV = (
     *OPERATIONS_ENV,
     *POWERTOOLS_ENV,
 )
+
+# The organization inventory (orgops.inventory): the inventory function's settings. The fanout
+# reads the table when ORGOPS_INVENTORY_TABLE is set (empty: it lists the organization live, as
+# before); so does the ``accounts`` operation (read from the worker's environment).
+INVENTORY_TABLE_ENV = "ORGOPS_INVENTORY_TABLE"
+INVENTORY_ENV = (INVENTORY_TABLE_ENV, "ORGOPS_ORG_ROLE_ARN", *POWERTOOLS_ENV)  # it loads no operation
 
 DEFAULT_RESULT_TTL_DAYS = 30
 
@@ -74,6 +82,7 @@ class FanoutSettings:
     status_table: str
     org_role_arn: str | None
     result_ttl_days: int = DEFAULT_RESULT_TTL_DAYS
+    inventory_table: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> FanoutSettings:
@@ -83,6 +92,21 @@ class FanoutSettings:
             status_table=_required(env, "ORGOPS_STATUS_TABLE"),
             org_role_arn=env.get("ORGOPS_ORG_ROLE_ARN") or None,
             result_ttl_days=_positive_int(env, "ORGOPS_RESULT_TTL_DAYS", DEFAULT_RESULT_TTL_DAYS),
+            inventory_table=env.get(INVENTORY_TABLE_ENV) or None,
+        )
+
+
+@dataclass(frozen=True)
+class InventorySettings:
+    inventory_table: str
+    org_role_arn: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> InventorySettings:
+        env = os.environ if env is None else env
+        return cls(
+            inventory_table=_required(env, INVENTORY_TABLE_ENV),
+            org_role_arn=env.get("ORGOPS_ORG_ROLE_ARN") or None,
         )
 
 

@@ -40,9 +40,19 @@ def _status(raw: dict[str, Any]) -> str:
     return str(raw.get("State") or raw.get("Status") or "ACTIVE")
 
 
-def list_accounts(org: Any) -> Iterator[Account]:
-    """Every account of the organization, in the API's order."""
-    for page in org.get_paginator("list_accounts").paginate():
+# The largest page each listing call accepts (MaxResults), so that a 10,000-account organization
+# costs the fewest requests: ListAccounts, ListAccountsForParent and
+# ListOrganizationalUnitsForParent return at most 20 items a page, ListRegions at most 50
+# (Organizations and Account Management API references).
+ORGANIZATIONS_PAGE_SIZE = 20
+LIST_REGIONS_PAGE_SIZE = 50
+_PAGES = {"PageSize": ORGANIZATIONS_PAGE_SIZE}
+
+
+def list_accounts(org: Any, page_size: int | None = None) -> Iterator[Account]:
+    """Every account of the organization, in the API's order (pages of ``page_size`` when given)."""
+    pagination = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
+    for page in org.get_paginator("list_accounts").paginate(**pagination):
         for raw in page["Accounts"]:
             yield Account(id=raw["Id"], name=raw.get("Name", ""), email=raw.get("Email", ""), status=_status(raw))
 
@@ -117,6 +127,7 @@ def enabled_regions(
     *,
     account_client: Any = None,
     own_account_id: str | None = None,
+    page_size: int | None = None,
 ) -> dict[str, list[str]]:
     """Each account's enabled regions (opt-in regions only when opted in), sorted.
 
@@ -131,8 +142,85 @@ def enabled_regions(
         kwargs: dict[str, Any] = {"RegionOptStatusContains": list(ENABLED_REGION_STATES)}
         if account_id != own:
             kwargs["AccountId"] = account_id
-        regions = [
-            r["RegionName"] for page in acct.get_paginator("list_regions").paginate(**kwargs) for r in page["Regions"]
-        ]
-        result[account_id] = sorted(regions)
+        if page_size:
+            kwargs["PaginationConfig"] = {"PageSize": page_size}
+        pages = acct.get_paginator("list_regions").paginate(**kwargs)
+        result[account_id] = sorted(r["RegionName"] for page in pages for r in page["Regions"])
     return result
+
+
+def own_account_id(session: boto3.Session) -> str:
+    """The account ``session`` is in (the management account, for the org-reader's session)."""
+    return str(client(session, "sts", "us-east-1").get_caller_identity()["Account"])
+
+
+# -- the organization tree, with names: what the organization inventory keeps per account ----------
+@dataclass(frozen=True)
+class Placement:
+    """Where an account sits: the ids from the root down to its parent, and their names."""
+
+    parent_ids: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def walk(org: Any) -> tuple[list[Account], dict[str, Placement]]:
+    """Every account (id, name, email, status, parent chain) and its placement, from one walk of
+    the tree: ``ListRoots``, then ``ListAccountsForParent`` and ``ListOrganizationalUnitsForParent``
+    for the root and each OU (their pages carry the OU names: no ``Describe*`` call)."""
+    accounts: list[Account] = []
+    placements: dict[str, Placement] = {}
+    roots = [
+        (r["Id"], r.get("Name", "Root")) for page in org.get_paginator("list_roots").paginate() for r in page["Roots"]
+    ]
+    stack = [Placement((root_id,), (name,)) for root_id, name in roots]
+    while stack:
+        here = stack.pop()
+        parent_id = here.parent_ids[-1]
+        pages = org.get_paginator("list_accounts_for_parent").paginate(ParentId=parent_id, PaginationConfig=_PAGES)
+        for page in pages:
+            for raw in page["Accounts"]:
+                accounts.append(
+                    Account(raw["Id"], raw.get("Name", ""), raw.get("Email", ""), _status(raw), here.parent_ids)
+                )
+                placements[raw["Id"]] = here
+        ous = org.get_paginator("list_organizational_units_for_parent")
+        for page in ous.paginate(ParentId=parent_id, PaginationConfig=_PAGES):
+            for ou in page["OrganizationalUnits"]:
+                stack.append(Placement((*here.parent_ids, ou["Id"]), (*here.names, ou.get("Name", ""))))
+    return accounts, placements
+
+
+def known_roots(org: Any) -> dict[str, Placement]:
+    """Each root as a known unit: ``{root id: Placement((root id,), (root name,))}`` (one call)."""
+    return {
+        r["Id"]: Placement((r["Id"],), (r.get("Name", "Root"),))
+        for page in org.get_paginator("list_roots").paginate()
+        for r in page["Roots"]
+    }
+
+
+def placement(org: Any, child_id: str, known: dict[str, Placement]) -> Placement:
+    """The ids and names from the root down to ``child_id``'s parent (an account or an OU).
+
+    ``known`` maps a unit id to the placement *of the unit itself* (ids and names down to and
+    including it); it is seeded with ``known_roots`` and grows as OUs are looked up. An OU never
+    moves (Organizations has no API to move one), so a known OU's chain is never stale: one
+    ``ListParents`` per account, plus ``ListParents`` and ``DescribeOrganizationalUnit`` once per
+    OU not seen before.
+    """
+    (parent,) = org.list_parents(ChildId=child_id)["Parents"]
+    parent_id = parent["Id"]
+    if parent_id not in known:
+        above = placement(org, parent_id, known)
+        name = org.describe_organizational_unit(OrganizationalUnitId=parent_id)["OrganizationalUnit"].get("Name", "")
+        known[parent_id] = Placement((*above.parent_ids, parent_id), (*above.names, name))
+    return known[parent_id]
+
+
+def describe_account(org: Any, account_id: str) -> Account | None:
+    """One account's id, name, email and status; None when it is not in the organization."""
+    try:
+        raw = org.describe_account(AccountId=account_id)["Account"]
+    except org.exceptions.AccountNotFoundException:
+        return None
+    return Account(raw["Id"], raw.get("Name", ""), raw.get("Email", ""), _status(raw))

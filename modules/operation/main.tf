@@ -45,6 +45,8 @@ resource "aws_lambda_function" "worker" {
       ORGOPS_OPERATION_ROLE   = var.operation_role
       ORGOPS_MEMBER_ROLE_NAME = var.member_role_name
       ORGOPS_DATA_BUCKET      = var.data_bucket
+      # The organization inventory: organization operations (accounts) read it; their role may.
+      ORGOPS_INVENTORY_TABLE = var.inventory_table
       # The user's operation modules (in the operations layer); empty for built-ins only.
       ORGOPS_OPERATION_MODULES = var.operations_layer.modules
       # orgops.observability (Powertools Logger and Metrics).

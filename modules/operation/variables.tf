@@ -292,6 +292,12 @@ variable "powertools" {
   }
 }
 
+variable "inventory_table" {
+  type        = string
+  description = "Name of the organization inventory table (modules/platform): organization operations read accounts' tags and OU paths from it instead of one Organizations call per account. Empty: they list the organization live."
+  default     = ""
+}
+
 variable "operation_role" {
   type        = string
   description = "The role the operation declares (readonly, admin or organization; from the operation manifest): the worker refuses to run an operation that declares another."

@@ -19,10 +19,11 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.region
 
-  fanout_function = "${var.name_prefix}-fanout"
-  report_function = "${var.name_prefix}-report"
-  worker_function = { for op in var.operations : op => "${var.name_prefix}-${op}-worker" }
-  state_machine   = { for op in var.operations : op => "${var.name_prefix}-${op}" }
+  fanout_function    = "${var.name_prefix}-fanout"
+  report_function    = "${var.name_prefix}-report"
+  inventory_function = "${var.name_prefix}-inventory"
+  worker_function    = { for op in var.operations : op => "${var.name_prefix}-${op}-worker" }
+  state_machine      = { for op in var.operations : op => "${var.name_prefix}-${op}" }
 
   lambda_arn_prefix = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function"
   log_group_prefix  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group"
@@ -129,6 +130,34 @@ data "aws_iam_policy_document" "worker" {
     resources = ["${var.data_bucket_arn}/results/*"]
   }
 
+  # The workers of organization operations (those that assume the org-reader) read the
+  # organization inventory (the accounts operation's tags), with their own role.
+  dynamic "statement" {
+    for_each = length(each.value.extra_role_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadInventory"
+      actions   = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
+      resources = [var.inventory_table_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.extra_role_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "DecryptInventory"
+      actions   = ["kms:Decrypt"]
+      resources = [var.kms_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["dynamodb.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
   statement {
     sid       = "EncryptResults"
     actions   = ["kms:GenerateDataKey"]
@@ -197,6 +226,13 @@ data "aws_iam_policy_document" "fanout" {
     resources = [var.status_table_arn]
   }
 
+  # Tags, OU paths and enabled regions of the accounts, from the organization inventory.
+  statement {
+    sid       = "ReadInventory"
+    actions   = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
+    resources = [var.inventory_table_arn]
+  }
+
   statement {
     sid       = "UseDataKey"
     actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
@@ -238,6 +274,74 @@ resource "aws_iam_role_policy" "fanout" {
   name   = "orgops-fanout"
   role   = aws_iam_role.fanout.id
   policy = data.aws_iam_policy_document.fanout.json
+}
+
+# --- Inventory --------------------------------------------------------------------------------
+# The organization inventory Lambda (orgops.handlers.inventory): reads the organization through
+# the org-reader (Organizations reads, account:ListRegions: the org-reader's own policy), keeps
+# one item per account in the inventory table, logs.
+
+data "aws_iam_policy_document" "inventory" {
+  statement {
+    sid       = "AssumeOrgReader"
+    actions   = ["sts:AssumeRole"]
+    resources = [local.org_reader_role_arn]
+  }
+
+  statement {
+    sid = "ReadWriteInventory"
+    actions = [
+      "dynamodb:BatchWriteItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Scan",
+      "dynamodb:UpdateItem",
+    ]
+    resources = [var.inventory_table_arn]
+  }
+
+  statement {
+    sid       = "UseDataKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${local.region}.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_prefix}:/aws/lambda/${local.inventory_function}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.tracing_enabled ? [1] : []
+
+    content {
+      sid       = "Tracing"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "inventory" {
+  name                 = "${var.name_prefix}-inventory"
+  description          = "orgops inventory Lambda: reads the organization through the org-reader, keeps the organization inventory table."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_trust.json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "inventory" {
+  name   = "orgops-inventory"
+  role   = aws_iam_role.inventory.id
+  policy = data.aws_iam_policy_document.inventory.json
 }
 
 # --- Report -----------------------------------------------------------------------------------

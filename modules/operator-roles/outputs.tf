@@ -26,9 +26,15 @@ output "org_reader_role_arn" {
 output "names" {
   description = "The function and state machine names the policies are scoped to; the other modules use exactly these."
   value = {
-    fanout_function  = local.fanout_function
-    report_function  = local.report_function
-    worker_functions = local.worker_function
-    state_machines   = local.state_machine
+    fanout_function    = local.fanout_function
+    report_function    = local.report_function
+    inventory_function = local.inventory_function
+    worker_functions   = local.worker_function
+    state_machines     = local.state_machine
   }
+}
+
+output "inventory_role_arn" {
+  description = "ARN of the inventory Lambda's role (trusted by the org-reader)."
+  value       = aws_iam_role.inventory.arn
 }

@@ -156,3 +156,15 @@ variable "per_operation_roles" {
     error_message = "per_operation_roles: each member_role must be an IAM role name (1 to 64 characters)."
   }
 }
+
+# --- Organization inventory ------------------------------------------------------------------
+
+variable "inventory_table_arn" {
+  type        = string
+  description = "ARN of the organization inventory table (modules/platform): the inventory Lambda writes it, the fanout and the organization operations' workers read it."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/", var.inventory_table_arn))
+    error_message = "inventory_table_arn must be a DynamoDB table ARN."
+  }
+}

@@ -33,6 +33,8 @@ locals {
         ORGOPS_STATUS_TABLE    = aws_dynamodb_table.status.name
         ORGOPS_ORG_ROLE_ARN    = var.org_reader_role_arn
         ORGOPS_RESULT_TTL_DAYS = tostring(var.result_ttl_days)
+        # The organization inventory (tags, OU paths, enabled regions of the accounts).
+        ORGOPS_INVENTORY_TABLE = aws_dynamodb_table.inventory.name
         # The user's operation modules (in the operations layer), for their Params and columns.
         ORGOPS_OPERATION_MODULES = var.operations_layer.modules
         # orgops.observability (Powertools Logger and Metrics).
@@ -402,4 +404,158 @@ resource "aws_lambda_function" "this" {
   tracing_config {
     mode = var.tracing_enabled ? "Active" : "PassThrough"
   }
+}
+
+# --- Organization inventory -------------------------------------------------------------------
+# One item per account (orgops.inventory): name, status, OU path, tags, enabled regions. The
+# inventory function keeps it: on a schedule (the OU tree walked, the stalest accounts' tags and
+# regions re-read within AWS's rates) and on the Organizations and Account Management events the
+# management account forwards to the organization events bus (terraform/main.tf). The fanout and
+# the accounts operation read it instead of one ListTagsForResource and one ListRegions per account.
+
+resource "aws_dynamodb_table" "inventory" {
+  name         = "${var.name_prefix}-inventory"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "account_id"
+
+  attribute {
+    name = "account_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+
+  deletion_protection_enabled = true
+  tags                        = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "inventory" {
+  name              = "/aws/lambda/${var.inventory_function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "inventory" {
+  #checkov:skip=CKV_AWS_116:Invoked asynchronously by EventBridge; an event lost after Lambda's own retries is repaired by the scheduled refresh, which re-reads every account: a DLQ would hold nothing to act on.
+  #checkov:skip=CKV_AWS_117:Calls only AWS APIs over the internet; a VPC would add NAT gateways and endpoints and no isolation.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency is left to the account: reserving it can fail on accounts with low limits; each invocation paces itself to AWS's request rates.
+  #checkov:skip=CKV_AWS_173:The environment holds only resource names (no secret); Lambda encrypts it at rest with its AWS managed key.
+  #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile; the package is built reproducibly by build.py and deployed by Terraform with its hash.
+  function_name    = var.inventory_function_name
+  description      = "orgops organization inventory"
+  role             = var.inventory_role_arn
+  handler          = "orgops.handlers.inventory.handler"
+  runtime          = "python3.13"
+  architectures    = ["arm64"]
+  layers           = [var.powertools.layer_arn] # Powertools: the AWS-managed layer, never our zip
+  filename         = var.package_path
+  source_code_hash = filebase64sha256(var.package_path)
+  timeout          = var.inventory_timeout_seconds
+  memory_size      = var.memory_size
+  tags             = var.tags
+
+  environment {
+    # Exactly orgops.config.INVENTORY_ENV.
+    variables = {
+      ORGOPS_INVENTORY_TABLE = aws_dynamodb_table.inventory.name
+      ORGOPS_ORG_ROLE_ARN    = var.org_reader_role_arn
+      # orgops.observability (Powertools Logger and Metrics).
+      POWERTOOLS_SERVICE_NAME      = var.powertools.service_name
+      POWERTOOLS_METRICS_NAMESPACE = var.powertools.metrics_namespace
+      POWERTOOLS_LOG_LEVEL         = var.powertools.log_level
+    }
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.inventory.name
+  }
+
+  tracing_config {
+    mode = var.tracing_enabled ? "Active" : "PassThrough"
+  }
+}
+
+resource "aws_cloudwatch_event_rule" "inventory_schedule" {
+  name                = "${var.name_prefix}-inventory-schedule"
+  description         = "orgops: refresh the organization inventory (walk the OU tree, re-read the stalest accounts)."
+  schedule_expression = var.inventory_schedule
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "inventory_schedule" {
+  rule      = aws_cloudwatch_event_rule.inventory_schedule.name
+  target_id = "inventory"
+  arn       = aws_lambda_function.inventory.arn
+  input     = jsonencode({ Refresh = "stalest" })
+}
+
+resource "aws_lambda_permission" "inventory_schedule" {
+  statement_id   = "${var.name_prefix}-inventory-schedule"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.inventory.function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.inventory_schedule.arn
+  source_account = local.account_id
+}
+
+# Organizations (via CloudTrail) and Account Management events happen in the management account;
+# its rule forwards them here, onto a bus of their own (its policy is ours alone: the default bus
+# may carry another policy), where this rule hands them to the inventory function.
+resource "aws_cloudwatch_event_bus" "organization" {
+  name = "${var.name_prefix}-organization-events"
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "organization_bus" {
+  statement {
+    sid       = "ManagementAccountForwardsOrganizationEvents"
+    actions   = ["events:PutEvents"]
+    resources = [aws_cloudwatch_event_bus.organization.arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = [var.organization_events_sender_arn]
+    }
+  }
+}
+
+resource "aws_cloudwatch_event_bus_policy" "organization" {
+  event_bus_name = aws_cloudwatch_event_bus.organization.name
+  policy         = data.aws_iam_policy_document.organization_bus.json
+}
+
+resource "aws_cloudwatch_event_rule" "inventory_events" {
+  name           = "${var.name_prefix}-inventory-events"
+  description    = "orgops: an account tagged, moved, created, removed or closed, an OU renamed, a region opted in: refresh the inventory."
+  event_bus_name = aws_cloudwatch_event_bus.organization.name
+  tags           = var.tags
+
+  event_pattern = jsonencode({
+    source = ["aws.organizations", "aws.account"]
+  })
+}
+
+resource "aws_cloudwatch_event_target" "inventory_events" {
+  rule           = aws_cloudwatch_event_rule.inventory_events.name
+  event_bus_name = aws_cloudwatch_event_bus.organization.name
+  target_id      = "inventory"
+  arn            = aws_lambda_function.inventory.arn
+}
+
+resource "aws_lambda_permission" "inventory_events" {
+  statement_id   = "${var.name_prefix}-inventory-events"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.inventory.function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.inventory_events.arn
+  source_account = local.account_id
 }

@@ -42,3 +42,23 @@ output "log_retention_days" {
   description = "Retention of the log groups (the operations use the same)."
   value       = var.log_retention_days
 }
+
+output "inventory_table_name" {
+  description = "Name of the organization inventory table (hash account_id): one item per account, tags, OU path, enabled regions."
+  value       = aws_dynamodb_table.inventory.name
+}
+
+output "inventory_table_arn" {
+  description = "ARN of the organization inventory table."
+  value       = aws_dynamodb_table.inventory.arn
+}
+
+output "inventory_function_arn" {
+  description = "ARN of the organization inventory function (invoke it with {\"Refresh\": \"stalest\"} to refresh by hand)."
+  value       = aws_lambda_function.inventory.arn
+}
+
+output "organization_event_bus_arn" {
+  description = "ARN of the event bus the management account forwards Organizations and Account Management events to."
+  value       = aws_cloudwatch_event_bus.organization.arn
+}

@@ -204,3 +204,52 @@ variable "tags" {
   description = "Tags for every resource of the module."
   default     = {}
 }
+
+# --- Organization inventory ------------------------------------------------------------------
+
+variable "inventory_function_name" {
+  type        = string
+  description = "Name of the organization inventory function (from modules/operator-roles' names output, which scopes its role)."
+}
+
+variable "inventory_role_arn" {
+  type        = string
+  description = "ARN of the inventory function's execution role (modules/operator-roles)."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.inventory_role_arn))
+    error_message = "inventory_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "organization_events_sender_arn" {
+  type        = string
+  description = "ARN of the role in the management account whose EventBridge rule forwards Organizations and Account Management events to this account's organization events bus (terraform/main.tf)."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.organization_events_sender_arn))
+    error_message = "organization_events_sender_arn must be an IAM role ARN."
+  }
+}
+
+variable "inventory_schedule" {
+  type        = string
+  description = "How often the inventory function walks the organization and refreshes the stalest accounts (an EventBridge schedule expression). At 10,000 accounts one run every 10 minutes re-reads every account in about 3 hours (make bench)."
+  default     = "rate(10 minutes)"
+
+  validation {
+    condition     = can(regex("^(rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)|cron\\(.+\\))$", var.inventory_schedule))
+    error_message = "inventory_schedule must be an EventBridge schedule expression such as rate(10 minutes) or cron(0/10 * * * ? *)."
+  }
+}
+
+variable "inventory_timeout_seconds" {
+  type        = number
+  description = "Timeout of the inventory function; a scheduled run uses all but its last 60 s, paced to AWS's request rates."
+  default     = 300
+
+  validation {
+    condition     = var.inventory_timeout_seconds >= 120 && var.inventory_timeout_seconds <= 900
+    error_message = "inventory_timeout_seconds must be between 120 and 900 (Lambda's maximum)."
+  }
+}

@@ -52,6 +52,10 @@ mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{}" }
   }
+  # The role forwarding Organizations events (its ARN is validated by modules/platform).
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::111111111111:role/mock" }
+  }
 }
 
 run "plan" {

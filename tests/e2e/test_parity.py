@@ -198,6 +198,8 @@ def _terraform_functions() -> dict[str, dict[str, Any]]:
     out = {_unquote(f["handler"]): {"environment": set(f["environment"])} for f in functions.values()}
     worker = _blocks(OPERATION_TF / "main.tf", "resource")["aws_lambda_function.worker"]
     out[_unquote(worker["handler"])] = {"environment": set(worker["environment"][0]["variables"])}
+    inventory = _blocks(PLATFORM_TF / "main.tf", "resource")["aws_lambda_function.inventory"]
+    out[_unquote(inventory["handler"])] = {"environment": set(inventory["environment"][0]["variables"])}
     return out
 
 
@@ -224,3 +226,22 @@ def test_the_status_table_has_the_modules_keys_and_ttl_attribute(emu: Emulator) 
         "RANGE": _unquote(table["range_key"]),
     }
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": _unquote(table["ttl"][0]["attribute_name"])}
+
+
+@pytest.mark.e2e
+def test_the_inventory_table_and_function_are_the_modules(emu: Emulator) -> None:
+    from orgops import config
+
+    table = _blocks(PLATFORM_TF / "main.tf", "resource")["aws_dynamodb_table.inventory"]
+    described = emu.session().client("dynamodb").describe_table(TableName=emu.stack.inventory_table)["Table"]
+    function = _blocks(PLATFORM_TF / "main.tf", "resource")["aws_lambda_function.inventory"]
+    config_ = emu.session().client("lambda").get_function_configuration(FunctionName=emu.stack.functions["inventory"])
+
+    assert described["KeySchema"] == [{"AttributeName": _unquote(table["hash_key"]), "KeyType": "HASH"}]
+    assert emu.stack.inventory_table == "orgops-inventory"  # "${var.name_prefix}-inventory"
+    assert _unquote(table["name"]) == "${var.name_prefix}-inventory"
+    assert set(function["environment"][0]["variables"]) == set(config.INVENTORY_ENV)
+    assert config_["Environment"]["Variables"]["ORGOPS_INVENTORY_TABLE"] == emu.stack.inventory_table
+    assert function["timeout"] == "${var.inventory_timeout_seconds}"
+    defaults = {name: body.get("default") for name, body in _blocks(PLATFORM_TF / "variables.tf", "variable").items()}
+    assert config_["Timeout"] == defaults["inventory_timeout_seconds"]

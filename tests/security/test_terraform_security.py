@@ -141,6 +141,8 @@ def test_service_trusts_are_limited_to_this_account_where_the_service_passes_it(
         ("lambda.amazonaws.com",): (),
         ("states.amazonaws.com",): (("StringEquals", "aws:SourceAccount", ("${local.account_id}",)),),
         ("scheduler.amazonaws.com",): (("StringEquals", "aws:SourceAccount", ("${local.account_id}",)),),
+        # the management account's rule forwarding Organizations events to the inventory's bus
+        ("events.amazonaws.com",): (("StringEquals", "aws:SourceAccount", ("${local.management_account_id}",)),),
     }
 
 
@@ -207,7 +209,7 @@ def test_every_table_topic_and_bucket_is_encrypted_with_the_rotating_platform_ke
     (key,) = _resources("aws_kms_key")
     assert key.body["enable_key_rotation"] is True
     tables = [hcl.body(b.body["server_side_encryption"][0]) for b in _resources("aws_dynamodb_table")]
-    assert tables == [{"enabled": True, "kms_key_arn": "${aws_kms_key.this.arn}"}]
+    assert tables == [{"enabled": True, "kms_key_arn": "${aws_kms_key.this.arn}"}] * 2  # status, inventory
     topics = [b.body.get("kms_master_key_id") for b in _resources("aws_sns_topic")]
     assert topics == ["${aws_kms_key.this.arn}"]
     buckets = [b.name for b in _resources("aws_s3_bucket")]
@@ -255,6 +257,7 @@ def test_environment_variables_are_found_for_every_function() -> None:
         "platform/main.tf: aws_lambda_function.this",
         "platform local.functions.fanout",
         "platform local.functions.report",
+        "platform/main.tf: aws_lambda_function.inventory",
     }
 
 

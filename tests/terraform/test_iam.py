@@ -85,6 +85,10 @@ def test_fanout_assumes_the_org_reader_writes_targets_and_statuses() -> None:
         "AssumeOrgReader": (("sts:AssumeRole",), ("${local.org_reader_role_arn}",)),
         "WriteTargets": (("s3:PutObject",), ("${var.data_bucket_arn}/targets/*",)),
         "WriteSkippedStatuses": (("dynamodb:BatchWriteItem", "dynamodb:PutItem"), ("${var.status_table_arn}",)),
+        "ReadInventory": (
+            ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"),
+            ("${var.inventory_table_arn}",),
+        ),
     }
 
 
@@ -121,13 +125,15 @@ def test_org_reader_is_trusted_only_by_the_given_roles() -> None:
 
 
 def test_root_trusts_the_org_reader_to_the_fanout_and_the_organization_operations_workers_only() -> None:
-    # Shared roles: the fanout and the readonly worker (organization operations run as it);
+    # The fanout and the organization inventory's function, and
+    # shared roles: the readonly worker (organization operations run as it);
     # per-operation roles: the fanout and the worker of each organization operation.
     (module,) = [b for name, b in hcl.named_blocks("module", hcl.ROOT_CONFIG / "main.tf") if name == "member_roles"]
     assert module["org_reader_trusted_role_arns"] == "${local.org_reader_trusted}"
     (entry,) = [e for e in hcl.load(hcl.ROOT_CONFIG / "main.tf")["locals"] if "org_reader_trusted" in e]
     assert entry["org_reader_trusted"] == (
-        "${concat([module.operator_roles.fanout_role_arn], local.per_operation ? "
+        "${concat([module.operator_roles.fanout_role_arn, module.operator_roles.inventory_role_arn], "
+        "local.per_operation ? "
         '[for op, role in local.operation_roles : module.operator_roles.worker_role_arns[op] if role == "organization"] : '
         '[module.operator_roles.worker_role_arns["readonly"]])}'
     )

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from orgops import inventory
 from orgops.emulator.refusals import Refusal
 
 # -- Lambda concurrency -----------------------------------------------------------------------------
@@ -85,28 +86,11 @@ TOLERANCE_ERROR = "States.ExceedToleratedFailureThreshold"
 
 
 # -- request rates ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Rate:
-    """A token bucket: ``burst`` requests at once, refilled at ``per_second``."""
-
-    per_second: float
-    burst: int
-
-
-# https://docs.aws.amazon.com/accounts/latest/reference/quotas.html: "Rate of ListRegions requests
-# per account: 5 per second, burst to 5 per second".
-LIST_REGIONS_RATE = Rate(per_second=5, burst=5)
-# ASSUMPTION, not an AWS number: AWS's Organizations quotas page
-# (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html) gives no
-# request rate we could confirm for these read operations, and AWS's documentation tracker was
-# asked for one and closed the issue unanswered ("I can't find any documentation about the
-# throttling limit for any Organizations APIs", awsdocs/aws-organizations-docs#39); users report
-# TooManyRequestsException from ListParents and ListRoots at a few concurrent callers
-# (awslabs/aws-deployment-framework#788). The emulator's stand-in: every Organizations read of one
-# calling account shares one bucket of 5 per second with a burst of 5, Account Management's
-# documented read rate (the same assumption as the fanout's inventory model,
-# ``orgops.inventory.ORGANIZATIONS_RATE``: keep them equal).
-ORGANIZATIONS_ASSUMED_RATE = Rate(per_second=5, burst=5)
+# One source for AWS's rates: the inventory's (``orgops.inventory``, with their sources; the
+# Organizations one is a stated assumption, AWS publishes none). The emulator enforces them.
+Rate = inventory.Rate
+LIST_REGIONS_RATE = inventory.LIST_REGIONS_RATE
+ORGANIZATIONS_ASSUMED_RATE = inventory.ORGANIZATIONS_RATE
 ORGANIZATIONS = "organizations"  # the bucket every Organizations read of one caller is charged to
 LIST_REGIONS = "account:ListRegions"
 # The Organizations reads orgops makes (orgops.org, operations/accounts.py, the fanout, the seeders).

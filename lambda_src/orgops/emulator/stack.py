@@ -32,6 +32,7 @@ import boto3
 from orgops import asl, operations
 from orgops.emulator import access, limits
 from orgops.emulator.lambdas import FANOUT_HANDLER, REPORT_HANDLER, WORKER_HANDLER
+from orgops.inventory import HASH_KEY as INVENTORY_HASH_KEY
 from orgops.sessions import DEFAULT_ADMIN_ROLE, DEFAULT_READONLY_ROLE, client
 
 RUNTIME = "python3.13"
@@ -104,9 +105,10 @@ class Stack:
     topic_arn: str
     org_reader_role_arn: str
     roles: dict[str, str]
-    functions: dict[str, str]  # "fanout", "report", "worker:<operation>" -> function ARN
+    functions: dict[str, str]  # "fanout", "report", "inventory", "worker:<operation>" -> function ARN
     state_machines: dict[str, str]  # operation -> state machine ARN
     definitions: dict[str, str]  # operation -> the deployed definition
+    inventory_table: str = ""  # the organization inventory (modules/platform)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -132,6 +134,10 @@ def names(prefix: str) -> dict[str, str]:
         "fanout_role": f"{prefix}-fanout",
         "report_role": f"{prefix}-report",
         "org_reader_role": f"{prefix}-org-reader",
+        # The organization inventory (modules/platform, modules/operator-roles).
+        "inventory_table": f"{prefix}-inventory",
+        "inventory": f"{prefix}-inventory",
+        "inventory_role": f"{prefix}-inventory",
         "readonly_lambda_role": f"{DEFAULT_READONLY_ROLE}-lambda",
         "admin_lambda_role": f"{DEFAULT_ADMIN_ROLE}-lambda",
     }
@@ -207,6 +213,7 @@ def function_environments(
     org_reader_role_arn: str,
     topic_arn: str,
     modules: str = "",
+    inventory_table: str = "",
 ) -> dict[str, dict[str, str]]:
     """Environment of the shared functions, by kind (the worker's is per operation: ``worker_environment``)."""
     return {
@@ -215,6 +222,7 @@ def function_environments(
             "ORGOPS_STATUS_TABLE": status_table,
             "ORGOPS_ORG_ROLE_ARN": org_reader_role_arn,
             "ORGOPS_RESULT_TTL_DAYS": str(settings.result_ttl_days),
+            "ORGOPS_INVENTORY_TABLE": inventory_table,
             "ORGOPS_OPERATION_MODULES": modules,
             **POWERTOOLS_ENV,
         },
@@ -224,6 +232,12 @@ def function_environments(
             "ORGOPS_TOPIC_ARN": topic_arn,
             "ORGOPS_SLACK_WEBHOOK_PARAMETER": settings.slack_webhook_parameter,
             "ORGOPS_OPERATION_MODULES": modules,
+            **POWERTOOLS_ENV,
+        },
+        # modules/platform's aws_lambda_function.inventory (orgops.config.INVENTORY_ENV).
+        "inventory": {
+            "ORGOPS_INVENTORY_TABLE": inventory_table,
+            "ORGOPS_ORG_ROLE_ARN": org_reader_role_arn,
             **POWERTOOLS_ENV,
         },
     }
@@ -236,12 +250,15 @@ def user_modules(operation_names: Iterable[str]) -> str:
     return ",".join(sorted(operations.ORIGINS[n] for n in names))
 
 
-def worker_environment(operation: str, data_bucket: str, prefix: str, modules: str = "") -> dict[str, str]:
+def worker_environment(
+    operation: str, data_bucket: str, prefix: str, modules: str = "", inventory_table: str = ""
+) -> dict[str, str]:
     return {
         "ORGOPS_OPERATION": operation,
         "ORGOPS_OPERATION_ROLE": operations.get(operation).role,
         "ORGOPS_MEMBER_ROLE_NAME": member_role_name(operation, prefix),
         "ORGOPS_DATA_BUCKET": data_bucket,
+        "ORGOPS_INVENTORY_TABLE": inventory_table,
         "ORGOPS_OPERATION_MODULES": modules,
         **POWERTOOLS_ENV,
     }
@@ -297,6 +314,44 @@ def _create_table(ddb: Any, name: str) -> None:
     )
 
 
+# -- the organization inventory (modules/platform): table, function, and a refresh by hand ----------------
+INVENTORY_HANDLER = "orgops.handlers.inventory.handler"
+INVENTORY_TIMEOUT_SECONDS = 300  # modules/platform's inventory_timeout_seconds default
+
+
+def _create_inventory_table(ddb: Any, name: str) -> None:
+    """As modules/platform's aws_dynamodb_table.inventory: hash key account_id (S), on demand."""
+    if name in ddb.list_tables()["TableNames"]:
+        return
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": INVENTORY_HASH_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": INVENTORY_HASH_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        SSESpecification={"Enabled": True},
+    )
+
+
+def refresh_inventory(emu: Any, max_runs: int = 20) -> list[dict[str, Any]]:
+    """Fill the emulated organization's inventory: scheduled refreshes, as the inventory function
+    runs them (its role, the org-reader it assumes), until no account is stale. The emulator is
+    not rate-limited, so the runs pace themselves on a simulated clock (nothing sleeps)."""
+    from orgops import inventory
+    from orgops.config import InventorySettings
+    from orgops.handlers import inventory as inventory_handler
+
+    stack = emu.stack
+    session = emu.router.function_session(stack.account_id, stack.region, stack.roles["inventory_role"], "inventory")
+    settings = InventorySettings(inventory_table=stack.inventory_table, org_role_arn=stack.org_reader_role_arn)
+    runs = []
+    for _ in range(max_runs):
+        summary = inventory_handler.handle({"Refresh": "stalest"}, settings, session, clock=inventory.SimulatedClock())
+        runs.append(summary)
+        if summary["Stale"] == 0:
+            break
+    return runs
+
+
 def _create_bucket(s3: Any, name: str, region: str) -> None:
     kwargs: dict[str, Any] = {"Bucket": name}
     if region != "us-east-1":
@@ -342,16 +397,19 @@ def deploy(
     lambda_trust = access.service_trust_policy("lambda.amazonaws.com")
     roles = {
         key: _create_role(iam, n[key], lambda_trust)
-        for key in ("fanout_role", "report_role", "readonly_lambda_role", "admin_lambda_role")
+        for key in ("fanout_role", "report_role", "readonly_lambda_role", "admin_lambda_role", "inventory_role")
     }
     roles["org_reader_role"] = _create_role(
-        iam, n["org_reader_role"], access.trust_policy(roles["fanout_role"], roles["readonly_lambda_role"])
+        iam,
+        n["org_reader_role"],
+        access.trust_policy(roles["fanout_role"], roles["readonly_lambda_role"], roles["inventory_role"]),
     )
     states_trust = access.service_trust_policy("states.amazonaws.com")
 
     bucket = data_bucket_name(settings.name_prefix, account_id, region)
     _create_bucket(client(session, "s3", region), bucket, region)
     _create_table(client(session, "dynamodb", region), n["status_table"])
+    _create_inventory_table(client(session, "dynamodb", region), n["inventory_table"])
     topic_arn = str(client(session, "sns", region).create_topic(Name=n["topic"])["TopicArn"])
 
     code = _placeholder_zip()
@@ -362,6 +420,7 @@ def deploy(
         org_reader_role_arn=roles["org_reader_role"],
         topic_arn=topic_arn,
         modules=user_modules(ops),
+        inventory_table=n["inventory_table"],
     )
     functions = {
         "fanout": _create_function(
@@ -384,6 +443,16 @@ def deploy(
             Timeout=REPORT_TIMEOUT_SECONDS,
             MemorySize=FUNCTION_MEMORY_SIZE,
         ),
+        "inventory": _create_function(
+            lam,
+            n["inventory"],
+            roles["inventory_role"],
+            INVENTORY_HANDLER,
+            envs["inventory"],
+            code,
+            Timeout=INVENTORY_TIMEOUT_SECONDS,
+            MemorySize=FUNCTION_MEMORY_SIZE,
+        ),
     }
     state_machines: dict[str, str] = {}
     definitions: dict[str, str] = {}
@@ -395,7 +464,7 @@ def deploy(
             worker_name(settings.name_prefix, name),
             roles[role_key],
             WORKER_HANDLER,
-            worker_environment(name, bucket, settings.name_prefix, user_modules(ops)),
+            worker_environment(name, bucket, settings.name_prefix, user_modules(ops), n["inventory_table"]),
             code,
             Timeout=op.worker_timeout_seconds,
             MemorySize=op.worker_memory_size,
@@ -436,6 +505,7 @@ def deploy(
         functions=functions,
         state_machines=state_machines,
         definitions=definitions,
+        inventory_table=n["inventory_table"],
     )
 
 

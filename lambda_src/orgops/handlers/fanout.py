@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from orgops import observability, operations, org, regions, store, targets
+from orgops import inventory, observability, operations, org, regions, store, targets
 from orgops.config import FanoutSettings
 from orgops.errors import InvalidInput
 from orgops.operations.base import Operation
@@ -86,6 +86,7 @@ def regions_chooser(
     default_regions: str,
     mgmt: boto3.Session,
     selected: list[org.Account],
+    enabled_regions: inventory.RegionsFor | None = None,
 ) -> tuple[Any, list[str], Any]:
     """``(regions_for(account), skipped_regions, not_enabled_for(account))`` for the ``selected``.
 
@@ -95,7 +96,14 @@ def regions_chooser(
     ``not_enabled_for`` (SKIPPED RegionNotEnabled).
     ``organization`` scope: one target, the management account in the home region (every other
     account gets no region, so no target and no skipped row).
+    ``enabled_regions(account ids)`` gives the accounts' enabled regions: the organization
+    inventory's when it is configured, ``account:ListRegions`` otherwise.
     """
+    if enabled_regions is None:
+
+        def enabled_regions(account_ids: list[str]) -> dict[str, list[str]]:
+            return org.enabled_regions(mgmt, account_ids)
+
     if operation.scope == "organization":
         organization = client(mgmt, "organizations", "us-east-1").describe_organization()["Organization"]
         master, home = organization["MasterAccountId"], [operation.home_region]
@@ -105,13 +113,13 @@ def regions_chooser(
         return (lambda _a: home), home, _none
     active = [a.id for a in selected if a.status == "ACTIVE"]
     if execution_input.all_regions:
-        enabled = org.enabled_regions(mgmt, active)
+        enabled = enabled_regions(active)
         return (lambda a: enabled[a.id]), [targets.ALL_REGIONS], _none
     requested = list(execution_input.regions or targets.parse_default_regions(default_regions))
     opt_in = regions.opt_in_regions(requested) if active else []
     if not opt_in:
         return (lambda _a: requested), requested, _none
-    enabled = org.enabled_regions(mgmt, active)
+    enabled = enabled_regions(active)
 
     def missing(account: org.Account) -> list[str]:
         return regions.not_enabled(requested, opt_in, enabled.get(account.id, ()))
@@ -123,9 +131,34 @@ def regions_chooser(
     return usable, requested, missing
 
 
+def needs(operation: Operation, execution_input: targets.ExecutionInput, default_regions: str) -> inventory.Needs:
+    """What this run needs of each account: its OU path, its tags, its enabled regions."""
+    regional = operation.scope == "regional"
+    opt_in = False
+    if regional and not execution_input.all_regions:
+        try:
+            requested = execution_input.regions or targets.parse_default_regions(default_regions)
+        except InvalidInput:
+            requested = ()  # refused later, where it always was (regions_chooser), in the same words
+        opt_in = bool(regions.opt_in_regions(requested))
+    return inventory.Needs(
+        parents=targets.needs_parents(execution_input.accounts),
+        tags=targets.needs_tags(execution_input.accounts),
+        regions=regional and (execution_input.all_regions or opt_in),
+    )
+
+
 def fanout(
-    event: Mapping[str, Any], settings: FanoutSettings, session: boto3.Session, now: float | None = None
+    event: Mapping[str, Any],
+    settings: FanoutSettings,
+    session: boto3.Session,
+    now: float | None = None,
+    *,
+    clock: inventory.Clock | None = None,
+    budget_seconds: float = inventory.FANOUT_BUDGET_SECONDS,
 ) -> dict[str, Any]:
+    clock = clock or inventory.RealClock()
+    started = clock.now()
     operation, execution_input, params = validate(event)
     threshold = _int_setting(event, "DistributedThreshold", 1000)
     batch_size = _int_setting(event, "BatchSize", 20)
@@ -134,14 +167,29 @@ def fanout(
 
     mgmt = org.management_session(session, settings.org_role_arn)
     selection = execution_input.accounts
-    accounts = org.load_accounts(
-        mgmt, with_parents=targets.needs_parents(selection), with_tags=targets.needs_tags(selection)
-    )
+    wanted = needs(operation, execution_input, str(event.get("DefaultRegions", "")))
+    regions_of: inventory.RegionsFor | None = None
+    if settings.inventory_table and wanted.any():
+        # Tags, OU paths and enabled regions from the organization inventory; membership live.
+        accounts, regions_of = inventory.fanout_accounts(
+            mgmt,
+            client(session, "dynamodb"),
+            settings.inventory_table,
+            selection.include,
+            selection.exclude,
+            wanted,
+            clock=clock,
+            started=started,
+            now=time.time() if now is None else now,
+            budget=budget_seconds,
+        )
+    else:
+        accounts = org.load_accounts(mgmt, with_parents=wanted.parents, with_tags=wanted.tags)
     targets.check_known_accounts(accounts, selection)
     targets.check_known_units(selection, org.missing_units(mgmt, selection.organizational_units))
     selected = [a for a in accounts if targets.matches(a, selection)]
     regions_for, skipped_regions, not_enabled_for = regions_chooser(
-        operation, execution_input, str(event.get("DefaultRegions", "")), mgmt, selected
+        operation, execution_input, str(event.get("DefaultRegions", "")), mgmt, selected, regions_of
     )
     plan = targets.plan_targets(selected, selection, regions_for, skipped_regions, not_enabled_for)
 
@@ -193,4 +241,17 @@ def fanout(
 
 @observability.observed(observability.FANOUT)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return fanout(event, FanoutSettings.from_env(), new_session())
+    return fanout(event, FanoutSettings.from_env(), new_session(), budget_seconds=budget(context))
+
+
+# What the fanout keeps, of its Lambda's time, for writing the targets and the skipped statuses.
+WRITE_MARGIN_SECONDS = 50.0
+
+
+def budget(context: Any) -> float:
+    """The seconds the fanout may spend listing the organization: the invocation's time left less
+    ``WRITE_MARGIN_SECONDS`` (``inventory.FANOUT_BUDGET_SECONDS`` when the context does not say)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return inventory.FANOUT_BUDGET_SECONDS
+    return max(0.0, remaining() / 1000 - WRITE_MARGIN_SECONDS)
