@@ -37,8 +37,34 @@ OPERATIONS_PATH_ENV = "ORGOPS_OPERATIONS_PATH"
 LAYER_SKIP_FILES = {"conftest.py", "setup.py", "noxfile.py"}
 LAYER_SKIP_DIRS = {"__pycache__", "tests", "test", ".pytest_cache", ".mypy_cache", "build", "dist"}
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-SKIP_DIRS = {"__pycache__", "tests", ".pytest_cache", ".mypy_cache", "emulator"}  # emulator: dev-only, imports moto
+SKIP_DIRS = {"__pycache__", "tests", ".pytest_cache", ".mypy_cache"}
 SKIP_SUFFIXES = {".pyc", ".pyo"}
+# The runtime: the only code in the Lambda zip, chosen by this allow-list (a file or a folder under
+# the package). Not in it: ``orgops/cli`` (the operator CLI), ``orgops/emulator`` (moto),
+# ``orgops/testing.py`` (for operations' tests). ``test_build`` refuses a module in none of them.
+RUNTIME = (
+    "orgops/__init__.py",
+    "orgops/asl.py",
+    "orgops/config.py",
+    "orgops/errors.py",
+    "orgops/inventory.py",
+    "orgops/observability.py",
+    "orgops/org.py",
+    "orgops/regions.py",
+    "orgops/report.py",
+    "orgops/sessions.py",
+    "orgops/store.py",
+    "orgops/targets.py",
+    "orgops/text.py",
+    "orgops/handlers/",
+    "orgops/operations/",
+    "orgops/templates/",
+)
+NOT_RUNTIME = ("orgops/cli/", "orgops/emulator/", "orgops/testing.py")
+
+
+def in_runtime(name: str) -> bool:
+    return any(name == entry or (entry.endswith("/") and name.startswith(entry)) for entry in RUNTIME)
 
 
 class BuildError(Exception):
@@ -53,6 +79,8 @@ def sources(source: Path = SOURCE, package: str = PACKAGE) -> Iterator[tuple[str
         if path.is_dir() or SKIP_DIRS & set(rel.parts) or path.suffix in SKIP_SUFFIXES:
             continue
         if any(part.startswith(".") for part in rel.parts):  # editor swap files, .DS_Store
+            continue
+        if not in_runtime(rel.as_posix()):
             continue
         files.append((rel.as_posix(), path))
     yield from sorted(files)

@@ -109,7 +109,7 @@ def remove_latency() -> None:
 
 def local_run(bench: Bench, targets: int, concurrency: int) -> tuple[float, float]:
     """``orgops local``'s thread pool with the worker's role (as the Lambda has it); seconds."""
-    from orgops.local import run_local
+    from orgops.cli.local import run_local
 
     emu = bench.emu
     s = emu.stack

@@ -21,7 +21,7 @@ os.environ.update(
     MOTO_EC2_LOAD_DEFAULT_AMIS="false",
 )
 
-from orgops import cli
+from orgops.cli import app as cli
 from orgops.emulator import AccountSpec, Emulator, OperationSettings, StackSettings
 
 OPERATION = "unused-ebs-volumes"

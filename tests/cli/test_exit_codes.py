@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from orgops import cli, cli_common
+from orgops.cli import app as cli
+from orgops.cli import common as cli_common
 from orgops.emulator import AccountSpec, Emulator, OperationSettings, StackSettings
 from orgops.emulator.server import quiet_moto
 from tests.conftest import fake_aws_environment
@@ -262,7 +263,7 @@ def test_a_failure_cause_is_printed_escaped_and_scrubbed() -> None:
     # reaches `orgops run`/`report` as the execution's cause.
     import io
 
-    from orgops import cli_run
+    from orgops.cli import run as cli_run
 
     out = io.StringIO()
     doc = {

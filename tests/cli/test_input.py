@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from orgops import cli, operations
-from orgops.cli_common import EXIT_USAGE, UsageError, build_input, confirm_apply
+from orgops import operations
+from orgops.cli import app as cli
+from orgops.cli.common import EXIT_USAGE, UsageError, build_input, confirm_apply
 
 
 def input_for(*flags: str) -> dict:
@@ -154,7 +155,8 @@ def test_an_empty_regions_flag_is_refused_not_every_region() -> None:
 
 def test_the_input_sent_is_the_json_whose_size_was_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a parameter in a script whose UTF-8 is 3 bytes a character and whose \u escape is 6
-    from orgops import cli_run, targets
+    from orgops import targets
+    from orgops.cli import run as cli_run
 
     sent: list[str] = []
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from orgops import asl, cli, local, report
-from orgops.cli_common import EXIT_OK, EXIT_TARGETS_FAILED
+from orgops import asl, report
+from orgops.cli import app as cli
+from orgops.cli import local
+from orgops.cli.common import EXIT_OK, EXIT_TARGETS_FAILED
 from orgops.handlers import worker
 from tests.cli.conftest import ALPHA, BETA, GAMMA, MANAGEMENT, SmallOrg
 

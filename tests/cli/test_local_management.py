@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from orgops import cli
-from orgops.cli_common import EXIT_OK, EXIT_TARGETS_FAILED
+from orgops.cli import app as cli
+from orgops.cli.common import EXIT_OK, EXIT_TARGETS_FAILED
 from orgops.emulator import AccountSpec, Emulator, OperationSettings, StackSettings
 from orgops.emulator.access import trust_policy
 from orgops.emulator.world import member_session

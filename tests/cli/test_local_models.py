@@ -23,7 +23,8 @@ import botocore.session
 import pytest
 from moto import mock_aws
 
-from orgops import local, operations, sessions
+from orgops import operations, sessions
+from orgops.cli import local
 
 MANAGEMENT = "123456789012"
 MEMBERS = 12  # and the management account: 13 accounts x 3 regions = 39 targets, one per thread

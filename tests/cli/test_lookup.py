@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from orgops import asl
-from orgops.cli_common import EXIT_EXECUTION_FAILED, EXIT_OK, EXIT_TARGETS_FAILED, UsageError, arn_region
-from orgops.cli_run import (
+from orgops.cli.common import EXIT_EXECUTION_FAILED, EXIT_OK, EXIT_TARGETS_FAILED, UsageError, arn_region
+from orgops.cli.run import (
     arn_from_tf_outputs,
     data_bucket_from_definition,
     execution_name,

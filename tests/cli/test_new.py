@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orgops import cli
+from orgops.cli import app as cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from orgops import cli
+from orgops.cli import app as cli
 
 
 def test_a_closed_pipe_exits_quietly(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

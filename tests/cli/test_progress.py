@@ -6,8 +6,8 @@ import io
 import json
 from typing import Any
 
-from orgops import progress
-from orgops.progress import Counts
+from orgops.cli import progress
+from orgops.cli.progress import Counts
 
 
 def test_render_shows_the_fraction_done_and_each_count() -> None:

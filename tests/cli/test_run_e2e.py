@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from orgops import cli, progress
-from orgops.cli_common import EXIT_AWS, EXIT_EXECUTION_FAILED, EXIT_OK, EXIT_TARGETS_FAILED, EXIT_USAGE
-from orgops.cli_run import current_counts
+from orgops.cli import app as cli
+from orgops.cli import progress
+from orgops.cli.common import EXIT_AWS, EXIT_EXECUTION_FAILED, EXIT_OK, EXIT_TARGETS_FAILED, EXIT_USAGE
+from orgops.cli.run import current_counts
 from orgops.emulator import AccountSpec, Emulator, OperationSettings, StackSettings, World
 from orgops.emulator.world import member_session
 

@@ -27,8 +27,9 @@ from typing import Any
 
 import pytest
 
-from orgops import cli, progress, store
-from orgops.cli_common import EXIT_EXECUTION_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from orgops import cli, store
+from orgops.cli import progress
+from orgops.cli.common import EXIT_EXECUTION_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from orgops.emulator import AccountSpec, Emulator, OperationSettings, StackSettings, World
 from orgops.emulator.lambdas import status_change_event
 from orgops.emulator.server import quiet_moto

@@ -526,9 +526,12 @@ def test_a_map_that_failed_as_a_whole_still_reports_every_planned_target_and_say
         },
     }
     message = report.RECONCILE_MESSAGES[report.MAP_FAILED]
-    assert read_object(session, ERRORS_KEY) == (
-        f"account_id,account_name,region,error_code,error_message\n{PROD_B},prod-b,us-east-1,MapFailed,\"{message}\"\n"
-    ).encode()
+    assert (
+        read_object(session, ERRORS_KEY)
+        == (
+            f'account_id,account_name,region,error_code,error_message\n{PROD_B},prod-b,us-east-1,MapFailed,"{message}"\n'
+        ).encode()
+    )
     assert report.summary_text(summary).splitlines()[0] == (
         "The Map state failed (States.ExceedToleratedFailureThreshold): the report lists every planned target."
     )

@@ -234,8 +234,8 @@ def test_bad_input_fails_the_execution_before_any_worker_runs_naming_the_field(
 
 
 def test_orgops_run_refuses_an_oversized_input_before_starting_anything(capsys: pytest.CaptureFixture[str]) -> None:
-    from orgops import cli
-    from orgops.cli_common import EXIT_USAGE
+    from orgops.cli import app as cli
+    from orgops.cli.common import EXIT_USAGE
 
     ids = [f"{i:012d}" for i in range(20_000)]
 

@@ -134,7 +134,8 @@ def test_root_trusts_the_org_reader_to_the_fanout_and_the_organization_operation
     assert entry["org_reader_trusted"] == (
         "${concat([module.operator_roles.fanout_role_arn, module.operator_roles.inventory_role_arn], "
         "local.per_operation ? "
-        '[for op, role in local.operation_roles : module.operator_roles.worker_role_arns[op] if role == "organization"] : '
+        "[for op, role in local.operation_roles : module.operator_roles.worker_role_arns[op] "
+        'if role == "organization"] : '
         '[module.operator_roles.worker_role_arns["readonly"]])}'
     )
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import json
 import os
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -30,6 +33,9 @@ def make_source(root: Path) -> Path:
         "orgops/stale.pyc": "junk",
         "orgops/tests/test_store.py": "assert True\n",
         "orgops/.store.py.swp": "junk",
+        "orgops/cli/__init__.py": "",
+        "orgops/emulator/__init__.py": "import moto\n",
+        "orgops/testing.py": "",
     }
     for name, text in files.items():
         path = source / name
@@ -60,7 +66,7 @@ def test_the_same_sources_give_byte_identical_zips_whatever_their_mtimes_and_mod
     assert first == second
 
 
-def test_only_our_sources_are_shipped_sorted_without_caches_tests_or_hidden_files(tmp_path: Path) -> None:
+def test_only_the_runtime_is_shipped_sorted_without_caches_tests_cli_emulator_or_hidden_files(tmp_path: Path) -> None:
     out = build.build(tmp_path / "orgops.zip", make_source(tmp_path))
 
     with zipfile.ZipFile(out) as zf:
@@ -265,3 +271,80 @@ def test_a_users_package_named_orgops_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(build.BuildError, match="a folder holds a package named 'orgops', which is orgops's own"):
         build.build_layer([folder], tmp_path / build.LAYER)
+
+
+# --- the runtime, the CLI and the emulator stand apart -------------------------------------------------
+
+PACKAGE = Path(build.SOURCE) / "orgops"
+
+
+def package_files() -> list[str]:
+    return sorted(
+        p.relative_to(build.SOURCE).as_posix()
+        for p in PACKAGE.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in build.SKIP_SUFFIXES
+    )
+
+
+def test_every_module_of_the_package_is_runtime_or_named_as_not_runtime() -> None:
+    unplaced = [
+        f for f in package_files() if not build.in_runtime(f) and not any(f.startswith(e) for e in build.NOT_RUNTIME)
+    ]
+
+    assert unplaced == [], "add each to build.RUNTIME (the Lambda zip) or build.NOT_RUNTIME"
+
+
+def test_the_zip_holds_exactly_the_runtime_and_the_template(tmp_path: Path) -> None:
+    out = build.build(tmp_path / "orgops.zip")
+
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+    assert names == [f for f in package_files() if build.in_runtime(f)]
+    assert "orgops/templates/operation.asl.json.tftpl" in names
+    assert not [n for n in names if n.startswith(("orgops/cli/", "orgops/emulator/")) or n == "orgops/testing.py"]
+
+
+def imported_orgops_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("orgops")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("orgops"):
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return found
+
+
+def test_the_runtime_imports_neither_the_cli_nor_the_emulator_nor_testing() -> None:
+    leaks = {
+        f: sorted(
+            m
+            for m in imported_orgops_modules(build.SOURCE / f)
+            if m.startswith(("orgops.cli", "orgops.emulator", "orgops.testing"))
+        )
+        for f in package_files()
+        if build.in_runtime(f) and f.endswith(".py")
+    }
+
+    assert {f: m for f, m in leaks.items() if m} == {}
+
+
+def test_the_zip_runs_the_handlers_and_finds_the_template_without_the_checkout(tmp_path: Path) -> None:
+    out = build.build(tmp_path / "orgops.zip")
+    task = tmp_path / "task"
+    with zipfile.ZipFile(out) as zf:
+        zf.extractall(task)
+    code = (
+        "import orgops.handlers.fanout, orgops.handlers.worker, orgops.handlers.report, orgops.asl as a; "
+        "print(len(a.placeholders(a.TEMPLATE.read_text(encoding='utf-8'))))"
+    )
+    for where in (task, out):  # extracted as in /var/task, and imported from the zip itself
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(where)!r}); {code}"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        assert int(done.stdout) > 10

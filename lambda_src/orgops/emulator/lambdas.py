@@ -45,10 +45,10 @@ from typing import Any
 
 import boto3
 
+from orgops.asl import FANOUT_STATE, REPORT_STATE
 from orgops.config import FanoutSettings, ReportSettings, WorkerSettings
 from orgops.emulator import limits
 from orgops.handlers import fanout, report, worker
-from orgops.progress import FANOUT_STATE, REPORT_STATE
 from orgops.sessions import RoleSessions, new_session
 
 LOG = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ import boto3
 from botocore.exceptions import ClientError
 
 from orgops import observability, operations, report, store
+from orgops.asl import FANOUT_STATE
 from orgops.config import ReportSettings
-from orgops.progress import FANOUT_STATE
 from orgops.sessions import client, new_session
 
 LOG = logging.getLogger(__name__)

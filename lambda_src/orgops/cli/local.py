@@ -32,8 +32,9 @@ import boto3
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
-from orgops import operations, org, progress, store
-from orgops.cli_common import (
+from orgops import operations, org, store
+from orgops.cli import progress
+from orgops.cli.common import (
     Aws,
     UsageError,
     check_out_dir,
@@ -42,7 +43,7 @@ from orgops.cli_common import (
     guarded,
     print_json,
 )
-from orgops.cli_run import default_out_dir, execution_name, exit_code, print_result
+from orgops.cli.run import default_out_dir, execution_name, exit_code, print_result
 from orgops.config import FanoutSettings, ReportSettings, WorkerSettings
 from orgops.errors import OrgopsError
 from orgops.handlers import fanout as fanout_handler

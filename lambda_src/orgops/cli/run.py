@@ -24,8 +24,9 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from orgops import progress, store, targets
-from orgops.cli_common import (
+from orgops import store, targets
+from orgops.cli import progress
+from orgops.cli.common import (
     EXIT_EXECUTION_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,

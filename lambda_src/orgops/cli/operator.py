@@ -1,7 +1,7 @@
 """The operator subcommands' flags, help and examples: ``run``, ``local``, ``executions``, ``report``.
 
 ``register`` adds them to the ``orgops`` parser (``orgops.cli.build_parser``); the commands
-themselves live in ``orgops.cli_run`` and ``orgops.local``.
+themselves live in ``orgops.cli.run`` and ``orgops.cli.local``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from orgops.cli_common import (
+from orgops.cli.common import (
     EXIT_CODES_EPILOG,
     EXIT_RUNNING,
     add_aws_arguments,
@@ -115,7 +115,8 @@ def _add_wait_arguments(parser: argparse.ArgumentParser) -> None:
 
 def register(sub: Any) -> None:
     """Add the operator subcommands to ``sub`` (the ``orgops`` parser's subparsers)."""
-    from orgops import cli_run, local
+    from orgops.cli import local
+    from orgops.cli import run as cli_run
 
     p = sub.add_parser(
         "run",

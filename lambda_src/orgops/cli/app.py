@@ -9,9 +9,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from orgops import cli_operator, operations
-from orgops import scaffold as new_operation
-from orgops.cli_common import EXIT_INTERRUPTED, EXIT_USAGE, interrupted_message, sigterm_as_interrupt
+from orgops import operations
+from orgops.cli import operator as cli_operator
+from orgops.cli import scaffold as new_operation
+from orgops.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, interrupted_message, sigterm_as_interrupt
 from orgops.errors import OrgopsError
 from orgops.operations import catalog
 

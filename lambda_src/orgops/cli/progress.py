@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
+from orgops.asl import FANOUT_STATE, RECORD_STATE, REPORT_STATE
+
 # Phases of a run, in order; the bar shows the one in progress.
 STARTING = "starting"
 FANOUT = "listing accounts"
@@ -22,9 +24,6 @@ RUNNING = "running"
 REPORT = "writing report"
 DONE = "done"
 
-RECORD_STATE = "RecordStatus"  # the state whose output is the target's status (see the ASL)
-FANOUT_STATE = "Fanout"
-REPORT_STATE = "Report"
 HISTORY_PAGE = 1000
 
 
