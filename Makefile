@@ -52,9 +52,10 @@ test: $(VENV)/.installed $(TOOLS)/.installed $(NODE_TOOLS)/.installed package ##
 test-fast: $(VENV)/.installed ## the unit and handler tests only (pure logic and moto; no tools, no emulator)
 	$(PY) -m pytest tests/unit tests/handlers $(ARGS)
 
-lint: $(VENV)/.installed $(TOOLS)/.installed ## ruff check, ruff format --check, terraform fmt -check (read-only)
+lint: $(VENV)/.installed $(TOOLS)/.installed ## ruff check, ruff format --check, mypy (runtime and CLI), terraform fmt -check (read-only)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	for d in modules terraform; do $(TOOLS)/bin/terraform fmt -check -recursive $$d || exit 1; done
 
 fmt: $(VENV)/.installed $(TOOLS)/.installed ## format Python and Terraform in place

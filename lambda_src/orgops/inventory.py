@@ -381,7 +381,7 @@ def details(
     regions: tuple[str, ...] | None = None
     if record.status == "ACTIVE":
         listed = org.enabled_regions(
-            None,  # type: ignore[arg-type]  # both clients are given
+            None,  # both clients are given
             [record.account_id],
             account_client=account_client,
             own_account_id=own_id,

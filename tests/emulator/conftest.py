@@ -1,0 +1,1 @@
+"""The emulator's own tests: its refusals, seams, server and speed-ups answer as AWS (or moto) does."""
