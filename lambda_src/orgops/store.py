@@ -82,6 +82,18 @@ class ExecutionRef:
         return f"{self.state_machine}/{self.name}"
 
 
+def s3_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """(bucket, key) of ``s3://bucket/key``: the one reading of the URIs the report writes."""
+    bucket, sep, key = uri[5:].partition("/") if uri.startswith("s3://") else ("", "", "")
+    if not bucket or not sep or not key:
+        raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
+    return bucket, key
+
+
 def rows_key(execution: ExecutionRef, target: Target) -> str:
     return f"{RESULTS_PREFIX}/{execution.prefix}/{target.account_id}/{target.region}.jsonl"
 

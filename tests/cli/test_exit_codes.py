@@ -244,10 +244,11 @@ def test_the_help_lists_every_exit_code_defined(capsys: pytest.CaptureFixture[st
     codes = {
         name: value
         for name, value in vars(cli_common).items()
-        if name.startswith("EXIT_") and name != "EXIT_CODES_EPILOG"
+        if name.startswith("EXIT_") and isinstance(value, cli_common.ExitCode)
     }
     listed = [line.split()[0] for line in cli_common.EXIT_CODES_EPILOG.splitlines()[1:]]
-    assert listed == [str(v) for v in sorted(codes.values())]
+    assert listed == [str(int(v)) for v in sorted(codes.values())]
+    assert set(codes.values()) == set(cli_common.ExitCode)
     assert "  5    the execution is still running (orgops report without --wait): nothing was downloaded" in (
         cli_common.EXIT_CODES_EPILOG
     )
@@ -255,7 +256,7 @@ def test_the_help_lists_every_exit_code_defined(capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit):
         cli.main(["report", "--help"])
     assert cli_common.EXIT_CODES_EPILOG in capsys.readouterr().out
-    assert json.dumps(sorted(codes.values())) == "[0, 1, 2, 3, 4, 5, 130]"
+    assert json.dumps(sorted(int(v) for v in codes.values())) == "[0, 1, 2, 3, 4, 5, 130]"
 
 
 def test_a_failure_cause_is_printed_escaped_and_scrubbed() -> None:
@@ -280,3 +281,11 @@ def test_a_failure_cause_is_printed_escaped_and_scrubbed() -> None:
     assert "\x1b" not in text and "\x07" not in text
     assert "error      KeyError\\u001b[2J" in text
     assert "cause      \\u001b]0;pwned\\u0007 key [redacted]" in text
+
+
+def test_the_readmes_exit_code_table_is_the_enum_rendered() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- BEGIN_EXIT_CODES", 1)[1].split("-->", 1)[1].split("<!-- END_EXIT_CODES -->", 1)[0]
+
+    assert table.strip() == cli_common.exit_codes_markdown()
+    assert [int(c) for c in cli_common.ExitCode] == [0, 1, 2, 3, 4, 5, 130]

@@ -151,3 +151,18 @@ def test_skipped_items_carry_the_reason_and_the_expiry() -> None:
         "error_message": {"S": "account is AccountNotActive"},
         "expires_at": {"N": "42"},
     }
+
+
+@pytest.mark.parametrize(
+    ("uri", "parsed"),
+    [("s3://b/k", ("b", "k")), ("s3://data-1/reports/op/run/report.csv", ("data-1", "reports/op/run/report.csv"))],
+)
+def test_an_s3_uri_is_read_one_way_everywhere(uri: str, parsed: tuple[str, str]) -> None:
+    assert store.parse_s3_uri(uri) == parsed
+    assert store.s3_uri(*parsed) == uri
+
+
+@pytest.mark.parametrize("uri", ["s3://", "s3://bucket", "s3://bucket/", "https://b/k", "b/k", "s3:///k"])
+def test_a_uri_that_is_not_s3_bucket_key_is_refused_quoting_it(uri: str) -> None:
+    with pytest.raises(ValueError, match=r"^not an s3://bucket/key URI: "):
+        store.parse_s3_uri(uri)

@@ -19,6 +19,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from enum import IntEnum
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -32,24 +33,69 @@ from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 from orgops import operations, targets
 from orgops.errors import InvalidInput, OrgopsError
 
-# Exit codes: scripts can rely on these (README, "Running an operation").
-EXIT_OK = 0  # the execution succeeded and no target failed
-EXIT_TARGETS_FAILED = 1  # the execution succeeded, but at least one target failed (see errors.csv)
-EXIT_USAGE = 2  # bad flags or input: nothing was started
-EXIT_EXECUTION_FAILED = 3  # the execution FAILED, TIMED_OUT or was ABORTED
-EXIT_AWS = 4  # AWS said no: credentials, permissions, state machine not found, throttled out
-EXIT_RUNNING = 5  # `orgops report` without --wait: the execution is still running, nothing was downloaded
-EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
 
-EXIT_CODES_EPILOG = """\
-exit codes:
-  0    the execution succeeded and every target succeeded (or was skipped)
-  1    the execution succeeded but some targets failed: see errors.csv
-  2    usage error or invalid input: nothing was started
-  3    the execution FAILED, TIMED_OUT or was ABORTED
-  4    an AWS error: credentials, permissions, state machine or execution not found
-  5    the execution is still running (orgops report without --wait): nothing was downloaded
-  130  interrupted (Ctrl-C or SIGTERM)"""
+class ExitCode(IntEnum):
+    """The exit codes scripts rely on: one definition, rendered into every command's help
+    (``EXIT_CODES_EPILOG``) and the README's table (``exit_codes_markdown``; a test compares)."""
+
+    OK = 0
+    TARGETS_FAILED = 1
+    USAGE = 2
+    EXECUTION_FAILED = 3
+    AWS = 4
+    RUNNING = 5
+    INTERRUPTED = 130
+
+    @property
+    def help(self) -> str:
+        return EXIT_HELP[self][0]
+
+    @property
+    def detail(self) -> str:
+        return EXIT_HELP[self][1]
+
+
+# (the help's line, the README's longer cell) for each code.
+EXIT_HELP: dict[ExitCode, tuple[str, str]] = {
+    ExitCode.OK: ("the execution succeeded and every target succeeded (or was skipped)", ""),
+    ExitCode.TARGETS_FAILED: ("the execution succeeded but some targets failed: see errors.csv", ""),
+    ExitCode.USAGE: (
+        "usage error or invalid input: nothing was started",
+        "also `--apply` refused; a `--params-file` or `--param` nested too deeply, a malformed `--endpoint-url` or "
+        "`AWS_ENDPOINT_URL`, an `--out` that cannot be written: all checked before anything starts",
+    ),
+    ExitCode.EXECUTION_FAILED: (
+        "the execution FAILED, TIMED_OUT or was ABORTED",
+        "the error and cause are printed; the partial report of the targets that finished is downloaded",
+    ),
+    ExitCode.AWS: ("an AWS error: credentials, permissions, state machine or execution not found", ""),
+    ExitCode.RUNNING: (
+        "the execution is still running (orgops report without --wait): nothing was downloaded",
+        "it has no report yet",
+    ),
+    ExitCode.INTERRUPTED: (
+        "interrupted (Ctrl-C or SIGTERM)",
+        'after Ctrl-C and "y" the stopped execution\'s partial report is downloaded; one that had already ended '
+        "exits with its own code",
+    ),
+}
+
+EXIT_OK = ExitCode.OK
+EXIT_TARGETS_FAILED = ExitCode.TARGETS_FAILED
+EXIT_USAGE = ExitCode.USAGE
+EXIT_EXECUTION_FAILED = ExitCode.EXECUTION_FAILED
+EXIT_AWS = ExitCode.AWS
+EXIT_RUNNING = ExitCode.RUNNING
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
+
+EXIT_CODES_EPILOG = "exit codes:\n" + "\n".join(f"  {int(c):<4} {c.help}" for c in ExitCode)
+
+
+def exit_codes_markdown() -> str:
+    """The README's exit code table (between its EXIT_CODES markers)."""
+    rows = [f"| {int(c)} | {c.help}{f' ({c.detail})' if c.detail else ''} |" for c in ExitCode]
+    return "\n".join(["| Code | Meaning |", "|---|---|", *rows])
+
 
 # Operation parameters are values, lists and small objects; deeper input is refused before it
 # reaches code that recurses (json, the fanout's checks), with the flag named.

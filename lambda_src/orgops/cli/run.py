@@ -138,13 +138,6 @@ def execution_name(operation: str, now: datetime | None = None, suffix: str | No
     return operation[: 80 - len(tail)] + tail
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://") or "/" not in uri[5:]:
-        raise ValueError(f"not an s3:// URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    return bucket, key
-
-
 def summary_uri(report_uri: str) -> str:
     return report_uri.rsplit("/", 1)[0] + "/summary.json"
 
@@ -252,7 +245,7 @@ def download_report(s3: Any, summary: Mapping[str, Any], out_dir: Path) -> list[
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for uri in uris:
-        bucket, key = split_s3_uri(uri)
+        bucket, key = store.parse_s3_uri(uri)
         path = out_dir / key.rsplit("/", 1)[-1]
         try:
             s3.download_file(bucket, key, str(path))

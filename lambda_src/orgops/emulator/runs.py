@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 
+from orgops import store
 from orgops.sessions import client
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
@@ -78,15 +79,8 @@ def history(session: boto3.Session, execution_arn: str) -> list[dict[str, Any]]:
     return [e for page in pages for e in page["events"]]
 
 
-def split_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    return bucket, key
-
-
 def read_object(session: boto3.Session, uri: str) -> bytes:
-    bucket, key = split_uri(uri)
+    bucket, key = store.parse_s3_uri(uri)
     return bytes(client(session, "s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
 

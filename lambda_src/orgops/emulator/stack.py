@@ -29,14 +29,14 @@ from typing import Any
 
 import boto3
 
-from orgops import asl, operations
+from orgops import asl, operations, store
 from orgops.emulator import access, limits
 from orgops.emulator.lambdas import FANOUT_HANDLER, REPORT_HANDLER, WORKER_HANDLER
 from orgops.inventory import HASH_KEY as INVENTORY_HASH_KEY
 from orgops.sessions import DEFAULT_ADMIN_ROLE, DEFAULT_READONLY_ROLE, client
 
 RUNTIME = "python3.13"
-STATUS_TABLE_KEYS = (("execution_id", "HASH"), ("target", "RANGE"))
+STATUS_TABLE_KEYS = ((store.STATUS_HASH_KEY, "HASH"), (store.STATUS_RANGE_KEY, "RANGE"))  # one source: orgops.store
 STATUS_TABLE_TTL_ATTRIBUTE = "expires_at"
 # moto's ASL parser only accepts STANDARD child executions; AWS runs EXPRESS (see the README).
 EMULATOR_CHILD_EXECUTION_TYPE = "STANDARD"

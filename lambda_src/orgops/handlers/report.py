@@ -149,7 +149,7 @@ def build_report(
     errors_uri = None
     if counts.failures:
         report.write_csv(s3, bucket, keys["errors"], report.ERROR_COLUMNS, counts.failures)
-        errors_uri = f"s3://{bucket}/{keys['errors']}"
+        errors_uri = store.s3_uri(bucket, keys["errors"])
     summary = {
         "Operation": operation.name,
         "Targets": counts.targets,
@@ -157,7 +157,7 @@ def build_report(
         "Failed": counts.failed,
         "Skipped": counts.skipped,
         "Rows": rows,
-        "ReportUri": f"s3://{bucket}/{keys['report']}",
+        "ReportUri": store.s3_uri(bucket, keys["report"]),
         "ErrorsUri": errors_uri,
     }
     if counts.never_run:  # the execution's output says how many planned targets never ran (errors.csv: which)
