@@ -11,8 +11,11 @@ NPM ?= npm
 PY := $(VENV)/bin/python
 ARGS ?=
 TF_DIR ?= terraform
+# Every Terraform folder: the modules (modules/orgops is the composition), this repository's root,
+# and the example root of a user's own operations.
+TF_FMT_DIRS := modules terraform examples
 
-.PHONY: help venv tools node-tools c7n-venv test test-fast lint fmt package demo bench emulator run plan apply validate clean
+.PHONY: help venv tools node-tools c7n-venv test test-fast lint fmt docs package demo bench emulator run plan apply validate clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,16 +55,22 @@ test: $(VENV)/.installed $(TOOLS)/.installed $(NODE_TOOLS)/.installed package ##
 test-fast: $(VENV)/.installed ## the unit and handler tests only (pure logic and moto; no tools, no emulator)
 	$(PY) -m pytest tests/unit tests/handlers $(ARGS)
 
-lint: $(VENV)/.installed $(TOOLS)/.installed ## ruff check, ruff format --check, mypy (runtime and CLI), terraform fmt -check (read-only)
+lint: $(VENV)/.installed $(TOOLS)/.installed ## ruff check, ruff format --check, mypy (runtime and CLI), terraform fmt -check, module READMEs current, mkdocs build --strict (read-only)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	for d in modules terraform; do $(TOOLS)/bin/terraform fmt -check -recursive $$d || exit 1; done
+	for d in $(TF_FMT_DIRS); do $(TOOLS)/bin/terraform fmt -check -recursive $$d || exit 1; done
+	$(PY) tools/module_docs.py --check
+	NO_MKDOCS_2_WARNING=1 $(TOOLS)/bin/mkdocs build --strict --site-dir $$(mktemp -d)
 
-fmt: $(VENV)/.installed $(TOOLS)/.installed ## format Python and Terraform in place
+fmt: $(VENV)/.installed $(TOOLS)/.installed ## format Python and Terraform in place, rewrite the modules' Inputs/Outputs tables
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
-	for d in modules terraform; do $(TOOLS)/bin/terraform fmt -recursive $$d; done
+	for d in $(TF_FMT_DIRS); do $(TOOLS)/bin/terraform fmt -recursive $$d; done
+	$(PY) tools/module_docs.py --write
+
+docs: $(TOOLS)/.installed ## serve the documentation site (docs/, mkdocs.yml) on http://127.0.0.1:8000, rebuilt on every change
+	NO_MKDOCS_2_WARNING=1 $(TOOLS)/bin/mkdocs serve
 
 package: $(VENV)/.installed ## build dist/orgops.zip (reproducible); OPERATIONS=DIR adds your own operations (a layer)
 	$(PY) build.py $(if $(OPERATIONS),--operations-path $(OPERATIONS))

@@ -1,33 +1,37 @@
+# Every output of modules/orgops, re-exported with its description.
+
 output "state_machine_arns" {
   description = "ARN of each operation's state machine, keyed by operation."
-  value       = { for name, op in module.operation : name => op.state_machine_arn }
+  value       = module.orgops.state_machine_arns
 }
 
 output "data_bucket" {
   description = "The data bucket: results/, targets/, reports/ (the CSV reports), map-results/."
-  value       = module.platform.data_bucket_name
+  value       = module.orgops.data_bucket
 }
 
 output "status_table" {
   description = "The status table (one item per target and execution)."
-  value       = module.platform.status_table_name
+  value       = module.orgops.status_table
 }
 
 output "topic_arn" {
   description = "The notification topic (report summaries, failed executions)."
-  value       = module.platform.topic_arn
+  value       = module.orgops.topic_arn
 }
 
 output "org_reader_role_arn" {
   description = "The org-reader role in the management account."
-  value       = module.operator_roles.org_reader_role_arn
+  value       = module.orgops.org_reader_role_arn
 }
 
 output "member_roles_stack_set" {
   description = "Name of the StackSet deploying operation-readonly and operation-admin (null when not deployed here)."
-  value       = try(coalesce(one(module.member_roles[*].stack_set_name), one(module.member_roles_stack_set[*].stack_set_name)), null)
+  value       = module.orgops.member_roles_stack_set
 
-  # A precondition, not a variable validation: Terraform < 1.9 cannot compare two variables there.
+  # The root's check, with the root's input: the composition does not know which role the
+  # stack_sets provider assumes. A precondition, not a variable validation: Terraform < 1.9
+  # cannot compare two variables there.
   precondition {
     condition     = var.member_roles.call_as == "SELF" || var.stack_sets_account_role_arn != null
     error_message = "member_roles.call_as = \"DELEGATED_ADMIN\" needs stack_sets_account_role_arn: a role in the StackSets delegated administrator account, which creates the StackSet."
@@ -36,35 +40,30 @@ output "member_roles_stack_set" {
 
 output "dashboard_name" {
   description = "The CloudWatch dashboard of the deployment (executions, targets, rows, durations, errors, failed targets, alarms)."
-  value       = module.observability.dashboard_name
+  value       = module.orgops.dashboard_name
 }
 
 output "failed_targets_query" {
   description = "CloudWatch Logs Insights query listing every failed target, latest first (paste it in Logs Insights)."
-  value       = module.observability.failed_targets_query
+  value       = module.orgops.failed_targets_query
 }
 
 output "member_role_actions" {
   description = "The IAM actions each member role allows in policy_mode derived: the deployed operations' declared actions, keyed readonly/admin."
-  value = {
-    readonly = module.manifest.readonly_actions
-    admin    = module.manifest.admin_actions
-  }
+  value       = module.orgops.member_role_actions
+}
 
-  # The role comes from the operation's declaration; an operations entry may repeat it, not change it.
-  precondition {
-    condition     = length(local.role_overrides) == 0
-    error_message = "operations entries give a role their operation does not declare: ${join("; ", local.role_overrides)}. Leave role out (Terraform reads the declared role from dist/operations.json), or change the operation's declaration and run make package."
-  }
+output "dataset_database_name" {
+  description = "The Glue database of the runs' data set (tables rows_<operation>, statuses, summaries)."
+  value       = module.orgops.dataset_database_name
+}
 
-  precondition {
-    condition     = length(module.manifest.unknown_operations) == 0
-    error_message = "operations names operations the manifest (dist/operations.json) does not have: run make package, and check the names with orgops list."
-  }
+output "athena_workgroup_name" {
+  description = "The Athena workgroup for the data set (results encrypted under the data bucket, a bytes-scanned limit per query)."
+  value       = module.orgops.athena_workgroup_name
+}
 
-  # CloudFormation refuses a template without resources: per-operation roles need a readonly or admin operation.
-  precondition {
-    condition     = !var.member_roles.per_operation || length(module.manifest.per_operation_role_names) > 0
-    error_message = "member_roles.per_operation needs at least one readonly or admin operation in operations (organization operations run as the org-reader and get no member role)."
-  }
+output "dataset_analyst_policy_json" {
+  description = "A least-privilege IAM policy (JSON) for people who query the data set: attach it to their role."
+  value       = module.orgops.dataset_analyst_policy_json
 }

@@ -35,6 +35,7 @@ WORKER_ENV = (
     "ORGOPS_OPERATION_ROLE",
     "ORGOPS_MEMBER_ROLE_NAME",
     "ORGOPS_DATA_BUCKET",
+    "ORGOPS_STATUS_TABLE",  # the run's failure counter (MaxErrors): read before a target, added to on a failure
     "ORGOPS_INVENTORY_TABLE",  # read by organization operations (accounts) only: their role may read it
     *OPERATIONS_ENV,
     *POWERTOOLS_ENV,
@@ -118,6 +119,9 @@ class WorkerSettings:
     # The role Terraform deployed this worker for (readonly, admin, organization): the worker
     # refuses an operation that declares another.
     operation_role: str = ""
+    # The status table, for the run's error budget (MaxErrors); None: a run with a budget fails its
+    # targets with a ConfigurationError instead of running them unchecked.
+    status_table: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -127,6 +131,7 @@ class WorkerSettings:
             member_role_name=_required(env, "ORGOPS_MEMBER_ROLE_NAME"),
             data_bucket=_required(env, "ORGOPS_DATA_BUCKET"),
             operation_role=_required(env, "ORGOPS_OPERATION_ROLE"),
+            status_table=env.get("ORGOPS_STATUS_TABLE") or None,
         )
 
 

@@ -50,3 +50,10 @@ class ConfigurationError(OrgopsError):
     """A Lambda's environment is missing a setting Terraform should have given it."""
 
     code = "ConfigurationError"
+
+
+class PreflightFailed(OrgopsError):
+    """``Preflight: true``: some selected accounts' member roles cannot be assumed by the worker's
+    role; the execution fails before any worker runs, naming them."""
+
+    code = "PreflightFailed"

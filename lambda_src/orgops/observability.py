@@ -223,6 +223,8 @@ def result_fields(kind: str, result: Any) -> dict[str, Any]:
 def metric_values(kind: str, invocation: Invocation, result: Any) -> dict[str, tuple[str, float]]:
     """``{name: (unit, value)}`` for one invocation; ``result`` is None when it raised."""
     if kind == WORKER:
+        if isinstance(result, Mapping) and result.get("Preflight"):  # a pre-flight check ran no target
+            return {}
         return {TARGET_DURATION: ("Milliseconds", invocation.elapsed_ms())}
     if kind == REPORT and isinstance(result, Mapping):
         return {name: ("Count", int(result.get(name) or 0)) for name in REPORT_METRICS}

@@ -150,6 +150,8 @@ class Tally:
     recorded: set[tuple[str, str]] = field(default_factory=set)
     # Planned targets with no status at all (added by ``reconcile``): they never ran to the end.
     never_run: int = 0
+    # Targets not started because the run's MaxErrors was exceeded (status NOT_RUN; in errors.csv too).
+    not_run: int = 0
 
 
 CODE_LIMIT = 200
@@ -169,7 +171,10 @@ def tally(statuses: Iterable[dict[str, Any]]) -> Tally:
         elif status == store.SKIPPED:
             t.skipped += 1
         else:
-            t.failed += 1
+            if status == store.NOT_RUN:
+                t.not_run += 1
+            else:
+                t.failed += 1
             t.failures.append(
                 [
                     store.format_cell(s.get("account_id", "")),
@@ -239,6 +244,18 @@ def reconcile(t: Tally, planned: Iterable[Mapping[str, str]], code: str) -> Tall
     return t
 
 
+def stopped(run: Mapping[str, Any] | None, t: Tally) -> str | None:
+    """Why the run stopped starting targets (MaxErrors exceeded), for the summary; None when it did not."""
+    if not run or "max_errors" not in run or not t.not_run:
+        return None
+    given, limit = str(run.get("max_errors_input", run["max_errors"])), int(run["max_errors"])
+    of = "" if given == str(limit) else f" ({given} of {run.get('planned', t.targets)} planned targets: {limit})"
+    return (
+        f"MaxErrors {given} exceeded{of}: {t.failed} targets failed, more than the {limit} allowed, so "
+        f"{t.not_run} targets were not run (NOT_RUN, listed in the errors CSV)"
+    )
+
+
 def error_message(raw: str) -> str:
     """The readable message of a failure recorded in the status table.
 
@@ -270,9 +287,10 @@ def _json(raw: Any) -> Any:
 
 
 def summary_text(summary: dict[str, Any]) -> str:
+    not_run = f", {summary['NotRun']} not run" if summary.get("NotRun") else ""
     lines = [
         f"orgops {summary['Operation']}: {summary['Succeeded']} succeeded, {summary['Failed']} failed, "
-        f"{summary['Skipped']} skipped of {summary['Targets']} targets; {summary['Rows']} rows.",
+        f"{summary['Skipped']} skipped{not_run} of {summary['Targets']} targets; {summary['Rows']} rows.",
         f"Report: {summary['ReportUri']}",
     ]
     if summary.get("MapError"):
@@ -281,13 +299,17 @@ def summary_text(summary: dict[str, Any]) -> str:
         )
     if summary.get("NeverRun"):
         lines.append(f"{summary['NeverRun']} planned targets never ran to the end (in the errors CSV).")
+    if summary.get("Stopped"):
+        lines.insert(0, f"Stopped: {summary['Stopped']}.")
+    if summary.get("RetryOf"):
+        lines.append(f"Retry of: {summary['RetryOf']}")
     if summary["ErrorsUri"]:
         lines.append(f"Errors: {summary['ErrorsUri']}")
     return "\n".join(lines)
 
 
 def publish_sns(sns: Any, topic_arn: str, summary: dict[str, Any]) -> None:
-    status = "FAILED TARGETS" if summary["Failed"] else "OK"
+    status = "STOPPED (MaxErrors)" if summary.get("Stopped") else "FAILED TARGETS" if summary["Failed"] else "OK"
     subject = f"orgops {summary['Operation']}: {status}"[:100]
     sns.publish(TopicArn=topic_arn, Subject=subject, Message=summary_text(summary))
 

@@ -3,7 +3,7 @@
 Rows never travel through Step Functions payloads. A worker writes its target's rows as one
 JSON Lines object at a key derived from the execution and the target, so a retried worker
 overwrites its own object and a row can never be stored twice. The state machine records each
-target's status (SUCCEEDED / FAILED / SKIPPED, row count, error) in the status table with
+target's status (SUCCEEDED / FAILED / SKIPPED / NOT_RUN, row count, error) in the status table with
 ``dynamodb:putItem``, keyed by execution ARN and ``account#region``; the fanout records the
 targets it skipped there too. The report reads the statuses in key order and streams the
 targets' rows, a few objects ahead, so memory stays bounded whatever the run's row count.
@@ -46,6 +46,14 @@ READ_CHUNK = 64 * 1024
 SUCCEEDED = "SUCCEEDED"
 FAILED = "FAILED"
 SKIPPED = "SKIPPED"
+# Not started because the run's error budget (MaxErrors) was exceeded: the worker returns it
+# instead of running the operation, and RecordStatus records it like any other status.
+NOT_RUN = "NOT_RUN"
+# The run's own item in the status table, beside its targets' (``account#region``; "#" sorts
+# before every digit): its error budget, failure counter and what it retries. Written by the fanout
+# only when there is a budget or a retry; ``iter_statuses`` never yields it.
+RUN_TARGET = "#run"
+RUN_ITEM_PREFIX = "#"
 # Cells starting with these are formulas to a spreadsheet; they are escaped with a quote.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LINE_FORMULA = re.compile(r"([\r\n])(?=[=+\-@\t])")  # a line break followed by a formula character
@@ -185,6 +193,8 @@ def iter_statuses(ddb: Any, table: str, execution_arn: str) -> Iterator[dict[str
     )
     for page in pages:
         for item in page["Items"]:
+            if item.get(STATUS_RANGE_KEY, {}).get("S", "").startswith(RUN_ITEM_PREFIX):
+                continue  # the run's own item (RUN_TARGET), not a target's status
             yield {k: _plain(v) for k, v in item.items()}
 
 
@@ -195,6 +205,59 @@ def _plain(value: Mapping[str, Any]) -> Any:
     if kind == "NULL":
         return None
     return raw
+
+
+def run_key(execution_arn: str) -> dict[str, dict[str, str]]:
+    return {STATUS_HASH_KEY: {"S": execution_arn}, STATUS_RANGE_KEY: {"S": RUN_TARGET}}
+
+
+def run_item(
+    execution_arn: str,
+    expires_at: int,
+    *,
+    planned: int,
+    max_errors: int | None = None,
+    max_errors_text: str | None = None,
+    retry_of: str | None = None,
+) -> dict[str, Any]:
+    """The run's own item (``RUN_TARGET``): its budget (MaxErrors as a count of targets, and as given),
+    its failure counter (``failures``, 0 until a worker adds to it) and the execution it retries."""
+    item: dict[str, Any] = {
+        **run_key(execution_arn),
+        "planned": {"N": str(planned)},
+        "failures": {"N": "0"},
+        "expires_at": {"N": str(expires_at)},
+    }
+    if max_errors is not None:
+        item["max_errors"] = {"N": str(max_errors)}
+        item["max_errors_input"] = {"S": max_errors_text or str(max_errors)}
+    if retry_of:
+        item["retry_of"] = {"S": retry_of}
+    return item
+
+
+def read_run(ddb: Any, table: str, execution_arn: str) -> dict[str, Any] | None:
+    """The run's own item, plain (None when the fanout wrote none: no budget, not a retry)."""
+    item = ddb.get_item(TableName=table, Key=run_key(execution_arn), ConsistentRead=True).get("Item")
+    return {k: _plain(v) for k, v in item.items()} if item else None
+
+
+def read_failures(ddb: Any, table: str, execution_arn: str) -> int:
+    """How many targets of the execution have failed so far (the counter workers add to)."""
+    run = read_run(ddb, table, execution_arn)
+    return int(run.get("failures", 0)) if run else 0
+
+
+def count_failure(ddb: Any, table: str, execution_arn: str) -> int:
+    """Add one failed target to the execution's counter, atomically; returns the new count."""
+    answer = ddb.update_item(
+        TableName=table,
+        Key=run_key(execution_arn),
+        UpdateExpression="ADD failures :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(answer.get("Attributes", {}).get("failures", {}).get("N", "0"))
 
 
 def skipped_items(

@@ -25,8 +25,16 @@ OU_ID = re.compile(r"\A(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})\Z")
 REGION = re.compile(r"\A[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}\Z")
 TAG_KEY = re.compile(r"\A[\w.:/=+\-@ ]{1,128}\Z")
 ALL_REGIONS = "ALL"
+# An execution ARN (RetryFailed): AWS's execution names are 1-80 characters, no whitespace or ':'.
+EXECUTION_ARN = re.compile(
+    r"\Aarn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_-]{1,80}:[^\s:/]{1,80}\Z"
+)
+EXECUTION_ARN_EXAMPLE = (
+    "arn:aws:states:eu-west-1:111122223333:execution:orgops-public-ips:public-ips-20261125T101500Z-1a2b"
+)
+PERCENT = re.compile(r"\A([0-9]{1,3})%\Z")
 
-INPUT_KEYS = ("Regions", "Accounts", "Params", "DryRun")
+INPUT_KEYS = ("Regions", "Accounts", "Params", "DryRun", "MaxErrors", "RetryFailed", "Preflight")
 # Step Functions refuses an execution input over 256 KiB at StartExecution, with a message that
 # names no field; checked here (by the CLI before it starts anything, and by the fanout).
 MAX_INPUT_BYTES = 256 * 1024
@@ -56,12 +64,37 @@ class AccountFilter:
 
 
 @dataclass(frozen=True)
+class MaxErrors:
+    """The run's error budget: once more targets than ``limit(planned)`` have failed, no new target
+    starts. A whole number of targets (``count``), or a percentage of the planned targets (``percent``,
+    rounded down: "10%" of 25 targets is 2)."""
+
+    count: int | None = None
+    percent: int | None = None
+
+    def limit(self, planned: int) -> int:
+        if self.percent is not None:
+            return planned * self.percent // 100
+        return int(self.count or 0)
+
+    @property
+    def text(self) -> str:
+        """As it was given: ``3`` or ``10%``."""
+        return f"{self.percent}%" if self.percent is not None else str(self.count)
+
+
+@dataclass(frozen=True)
 class ExecutionInput:
     regions: tuple[str, ...] | None  # None: the operation's deployed default regions
     all_regions: bool
     accounts: AccountFilter
     params: Mapping[str, Any]
     dry_run: bool
+    max_errors: MaxErrors | None = None  # None: the deployed max_errors (or no budget)
+    retry_failed: str | None = None  # an earlier execution's ARN: run its failed and not-run targets
+    preflight: bool = False  # assume every account's member role before any worker runs
+    # Whether Params was in the input: a retry without Params reuses the earlier execution's.
+    params_given: bool = field(default=False, compare=False)
 
 
 def _check_keys(raw: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
@@ -148,6 +181,44 @@ def _parse_accounts(raw: Any) -> AccountFilter:
     return selection
 
 
+MAX_ERRORS_RULE = (
+    "must be a whole number of failed targets from 0 (0: stop after the first failure) or a percentage of the "
+    'planned targets from "1%" to "100%", like 3 or "10%"'
+)
+
+
+def parse_max_errors(raw: Any, where: str = "MaxErrors") -> MaxErrors | None:
+    """``MaxErrors``: a whole number >= 0, or ``"N%"`` with 1 <= N <= 100; None when omitted."""
+    if raw is None:
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        return MaxErrors(count=raw)
+    match = PERCENT.match(raw) if isinstance(raw, str) else None
+    if match and 1 <= int(match.group(1)) <= 100:
+        return MaxErrors(percent=int(match.group(1)))
+    raise InvalidInput(where, f"{MAX_ERRORS_RULE}; got {show(raw)}")
+
+
+def _parse_retry_failed(raw: Mapping[str, Any]) -> str | None:
+    arn = raw.get("RetryFailed")
+    if arn is None:
+        return None
+    if not isinstance(arn, str) or not EXECUTION_ARN.match(arn):
+        raise InvalidInput(
+            "RetryFailed",
+            f"must be the ARN of an earlier execution of this operation (like {EXECUTION_ARN_EXAMPLE}), "
+            f"got {show(arn)}",
+        )
+    for key in ("Regions", "Accounts"):
+        if raw.get(key) is not None:
+            raise InvalidInput(
+                key,
+                "does not apply with RetryFailed, which runs exactly the failed and not-run targets of the earlier "
+                f"execution: remove {key}",
+            )
+    return arn
+
+
 def parse_input(raw: Any) -> ExecutionInput:
     """Validate the execution input; every key is optional (``null`` counts as omitted).
 
@@ -170,12 +241,21 @@ def parse_input(raw: Any) -> ExecutionInput:
         dry_run = True
     if not isinstance(dry_run, bool):
         raise InvalidInput("DryRun", f"must be true or false (a JSON boolean), got {kind(dry_run)} {show(dry_run)}")
+    preflight = raw.get("Preflight")
+    if preflight is not None and not isinstance(preflight, bool):
+        raise InvalidInput(
+            "Preflight", f"must be true or false (a JSON boolean), got {kind(preflight)} {show(preflight)}"
+        )
     return ExecutionInput(
         regions=regions,
         all_regions=all_regions,
         accounts=_parse_accounts(raw.get("Accounts")),
         params=params,
         dry_run=dry_run,
+        max_errors=parse_max_errors(raw.get("MaxErrors")),
+        retry_failed=_parse_retry_failed(raw),
+        preflight=bool(preflight),
+        params_given=raw.get("Params") is not None,
     )
 
 

@@ -67,7 +67,7 @@ variable "org_reader_role_name" {
 
 variable "policy_mode" {
   type        = string
-  description = "derived (default): each member role gets a customer-managed policy of exactly the deployed operations' declared actions (readonly_actions, admin_actions). managed: AWS's managed policies of readonly_policy_arns / admin_policy_arns instead (ReadOnlyAccess reads every S3 object and secret value it can list; AdministratorAccess administers every member account): only on purpose."
+  description = "derived (default): each member role gets a customer-managed policy of exactly the deployed operations' declared actions on their scoped resources (readonly_statements, admin_statements). managed: AWS's managed policies of readonly_policy_arns / admin_policy_arns instead (ReadOnlyAccess reads every S3 object and secret value it can list; AdministratorAccess administers every member account): only on purpose."
   default     = "derived"
 
   validation {
@@ -78,7 +78,7 @@ variable "policy_mode" {
 
 variable "readonly_actions" {
   type        = list(string)
-  description = "IAM actions of operation-readonly in derived mode: the read operations' declared actions (modules/operation-manifest)."
+  description = "IAM actions of operation-readonly in derived mode, all on \"*\", when readonly_statements is not given (the earlier input: give readonly_statements, which scopes the actions that support it)."
   default     = []
 
   validation {
@@ -95,7 +95,7 @@ variable "readonly_actions" {
 
 variable "admin_actions" {
   type        = list(string)
-  description = "IAM actions of operation-admin in derived mode: the admin operations' declared actions, reads included (modules/operation-manifest)."
+  description = "IAM actions of operation-admin in derived mode, all on \"*\", when admin_statements is not given (the earlier input: give admin_statements)."
   default     = []
 
   validation {
@@ -106,6 +106,68 @@ variable "admin_actions" {
   validation {
     condition     = length(jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "DeployedAdminOperations", Effect = "Allow", Action = var.admin_actions, Resource = "*" }] })) <= 6144
     error_message = "The admin operations' actions make operation-admin's policy longer than IAM's 6,144 characters per managed policy: deploy fewer operations, or set policy_mode = \"managed\"."
+  }
+}
+
+variable "readonly_statements" {
+  type = list(object({
+    actions   = list(string)
+    resources = list(string)
+    condition = map(map(list(string)))
+  }))
+  description = "The statements of operation-readonly in derived mode (modules/operation-manifest output readonly_statements): each with its actions, its resources (\"*\", or ARN patterns with $${Partition} and $${Account}, which this module fills in: Fn::Sub in the StackSet, this account in the management account) and its condition ({} for none). Null: readonly_actions, all on \"*\"."
+  default     = null
+
+  validation {
+    condition = var.readonly_statements == null ? true : alltrue([
+      for s in var.readonly_statements : length(s.actions) > 0 && length(s.resources) > 0 &&
+      alltrue([for a in s.actions : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+$", a))]) &&
+      (s.resources == tolist(["*"]) || alltrue([for r in s.resources : can(regex("^arn:", r))]))
+    ])
+    error_message = "readonly_statements: each statement needs IAM actions such as ec2:DescribeVolumes (no wildcards) and resources that are [\"*\"] or ARN patterns."
+  }
+
+  # IAM: a managed policy holds at most 6,144 characters (whitespace not counted), counted as
+  # deployed: the longest partition (aws-us-gov) and a 12-digit account in place of the placeholders.
+  validation {
+    condition = var.readonly_statements == null ? true : length(replace(replace(jsonencode({
+      Version = "2012-10-17"
+      Statement = [for i, s in var.readonly_statements : {
+        for k, v in { Sid = "DeployedReadOperationsScoped${i}", Effect = "Allow", Action = s.actions, Resource = s.resources, Condition = s.condition } :
+        k => v if k != "Condition" || length(s.condition) > 0
+      }]
+    }), "$${Partition}", "aws-us-gov"), "$${Account}", "123456789012")) <= 6144
+    error_message = "The read operations' statements make operation-readonly's policy longer than IAM's 6,144 characters per managed policy: deploy fewer operations, or set policy_mode = \"managed\"."
+  }
+}
+
+variable "admin_statements" {
+  type = list(object({
+    actions   = list(string)
+    resources = list(string)
+    condition = map(map(list(string)))
+  }))
+  description = "The statements of operation-admin in derived mode (modules/operation-manifest output admin_statements), as readonly_statements. Null: admin_actions, all on \"*\"."
+  default     = null
+
+  validation {
+    condition = var.admin_statements == null ? true : alltrue([
+      for s in var.admin_statements : length(s.actions) > 0 && length(s.resources) > 0 &&
+      alltrue([for a in s.actions : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+$", a))]) &&
+      (s.resources == tolist(["*"]) || alltrue([for r in s.resources : can(regex("^arn:", r))]))
+    ])
+    error_message = "admin_statements: each statement needs IAM actions such as ec2:RevokeSecurityGroupIngress (no wildcards) and resources that are [\"*\"] or ARN patterns."
+  }
+
+  validation {
+    condition = var.admin_statements == null ? true : length(replace(replace(jsonencode({
+      Version = "2012-10-17"
+      Statement = [for i, s in var.admin_statements : {
+        for k, v in { Sid = "DeployedAdminOperationsScoped${i}", Effect = "Allow", Action = s.actions, Resource = s.resources, Condition = s.condition } :
+        k => v if k != "Condition" || length(s.condition) > 0
+      }]
+    }), "$${Partition}", "aws-us-gov"), "$${Account}", "123456789012")) <= 6144
+    error_message = "The admin operations' statements make operation-admin's policy longer than IAM's 6,144 characters per managed policy: deploy fewer operations, or set policy_mode = \"managed\"."
   }
 }
 
@@ -266,11 +328,45 @@ variable "per_operation_roles" {
     trusted_arn = string
     actions     = list(string)
   }))
-  description = "per_operation: each operation's member role in the management account (name, readonly/admin kind, its worker role ARN, its actions); management_account_roles filters them by kind."
+  description = "per_operation: each operation's member role in the management account (name, readonly/admin kind, its worker role ARN, its actions); management_account_roles filters them by kind. Its policy: per_operation_statements[op], else its actions on \"*\"."
   default     = {}
 
   validation {
     condition     = alltrue([for r in values(var.per_operation_roles) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$", r.trusted_arn)) && contains(["readonly", "admin"], r.kind)])
     error_message = "per_operation_roles: each trusted_arn must be an IAM role ARN (the operation's worker role) and each kind readonly or admin."
+  }
+}
+
+variable "per_operation_statements" {
+  type = map(list(object({
+    actions   = list(string)
+    resources = list(string)
+    condition = map(map(list(string)))
+  })))
+  description = "per_operation: each operation's statements (modules/operation-manifest output operation_statements), as readonly_statements, for its role in the management account; an operation missing here gets its per_operation_roles actions on \"*\"."
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for statements in values(var.per_operation_statements) : alltrue([
+        for s in statements : length(s.actions) > 0 && length(s.resources) > 0 &&
+        alltrue([for a in s.actions : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+$", a))]) &&
+        (s.resources == tolist(["*"]) || alltrue([for r in s.resources : can(regex("^arn:", r))]))
+      ])
+    ])
+    error_message = "per_operation_statements: each statement needs IAM actions such as ec2:DescribeVolumes (no wildcards) and resources that are [\"*\"] or ARN patterns."
+  }
+
+  validation {
+    condition = alltrue([
+      for op, statements in var.per_operation_statements : length(replace(replace(jsonencode({
+        Version = "2012-10-17"
+        Statement = [for i, s in statements : {
+          for k, v in { Sid = "OperationScoped${i}", Effect = "Allow", Action = s.actions, Resource = s.resources, Condition = s.condition } :
+          k => v if k != "Condition" || length(s.condition) > 0
+        }]
+      }), "$${Partition}", "aws-us-gov"), "$${Account}", "123456789012")) <= 6144
+    ])
+    error_message = "An operation's statements make its member role's policy longer than IAM's 6,144 characters per managed policy."
   }
 }

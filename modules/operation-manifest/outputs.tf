@@ -8,6 +8,21 @@ output "admin_actions" {
   value       = local.admin_actions
 }
 
+output "readonly_statements" {
+  description = "The statements of operation-readonly: the deployed read operations' grants, each action on \"*\" or on the union of its scoped ARN patterns (with $${Partition} and $${Account}), grouped by resources and condition: [{ actions, resources, condition }], the unscoped one first."
+  value       = local.readonly_statements
+}
+
+output "admin_statements" {
+  description = "The statements of operation-admin (as readonly_statements), from the deployed admin operations."
+  value       = local.admin_statements
+}
+
+output "operation_statements" {
+  description = "member_roles.per_operation: each readonly or admin operation's own statements (as readonly_statements), keyed by operation."
+  value       = local.operation_statements
+}
+
 output "roles" {
   description = "Each deployed operation's declared role (readonly, admin or organization), keyed by operation."
   value       = local.roles

@@ -1,10 +1,16 @@
 variable "manifest_path" {
   type        = string
-  description = "The operation manifest build.py writes (dist/operations.json): each operation's role and IAM actions."
+  description = "The operation manifest build.py writes (dist/operations.json, version 3): each operation's role, IAM actions and the ARN patterns of its scoped ones."
 
   validation {
     condition     = can(jsondecode(file(var.manifest_path)).operations)
     error_message = "manifest_path must be the operations.json that `make package` (build.py) writes next to dist/orgops.zip: run make package."
+  }
+
+  # Version 3 carries the scoped resources; an older manifest would leave every action on "*".
+  validation {
+    condition     = try(jsondecode(file(var.manifest_path)).version >= 3, false)
+    error_message = "manifest_path is an operations.json of an older orgops (before version 3, without scoped resources): run make package."
   }
 }
 

@@ -45,6 +45,8 @@ resource "aws_lambda_function" "worker" {
       ORGOPS_OPERATION_ROLE   = var.operation_role
       ORGOPS_MEMBER_ROLE_NAME = var.member_role_name
       ORGOPS_DATA_BUCKET      = var.data_bucket
+      # The run's failure counter (MaxErrors): read before each target, added to on each failure.
+      ORGOPS_STATUS_TABLE = var.status_table
       # The organization inventory: organization operations (accounts) read it; their role may.
       ORGOPS_INVENTORY_TABLE = var.inventory_table
       # The user's operation modules (in the operations layer); empty for built-ins only.
@@ -91,6 +93,7 @@ resource "aws_sfn_state_machine" "this" {
     default_regions              = join(",", var.regions)
     distributed_threshold        = var.distributed_threshold
     batch_size                   = var.batch_size
+    max_errors                   = var.max_errors == null ? "" : var.max_errors
     max_concurrency              = var.max_concurrency
     distributed_max_concurrency  = var.distributed_max_concurrency
     tolerated_failure_percentage = format("%d", var.tolerated_failure_percentage)

@@ -125,6 +125,17 @@ variable "batch_size" {
   }
 }
 
+variable "max_errors" {
+  type        = string
+  description = "The operation's default error budget (the execution input's MaxErrors overrides it): once more targets than this have failed, no new target starts, the rest are recorded NOT_RUN and the report says the run stopped. A whole number of failed targets (0: stop after the first failure), or a percentage of the planned targets such as \"10%\" (rounded down). null: no budget, every target runs."
+  default     = null
+
+  validation {
+    condition     = var.max_errors == null || can(regex("^([0-9]+|([1-9]|[1-9][0-9]|100)%)$", var.max_errors))
+    error_message = "max_errors must be null, a whole number of failed targets from 0 (such as 3), or a percentage of the planned targets from \"1%\" to \"100%\" (such as \"10%\")."
+  }
+}
+
 variable "max_concurrency" {
   type        = number
   description = "MaxConcurrency of the inline Map: workers running at once. AWS runs at most 40 inline iterations at once (\"In this mode, the Map state supports up to 40 concurrent iterations\", Step Functions developer guide): more would be ignored."

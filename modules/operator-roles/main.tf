@@ -1,8 +1,11 @@
 # The roles of the operations account, each with only what its function uses:
 # - operation-readonly-lambda / operation-admin-lambda (the seed's worker roles): assume only
-#   operation-readonly / operation-admin in the organization's accounts, write results/*, logs;
-# - the fanout: assume the org-reader, write targets/* and SKIPPED statuses;
-# - the report: read statuses and results/*, write reports/*, publish to the topic, read the
+#   operation-readonly / operation-admin in the organization's accounts, write results/*, read and
+#   count their executions' failures (MaxErrors: the status table's run item), logs;
+# - the fanout: assume the org-reader, write targets/* and SKIPPED statuses; for RetryFailed read an
+#   earlier execution of the operations (DescribeExecution, its targets/* plan, its statuses); for
+#   Preflight invoke the operations' workers;
+# - the report: read statuses and results/*, write reports/* and dataset/*, publish to the topic, read the
 #   one Slack parameter, read the history of the operations' executions (a partial report is
 #   written only for an execution whose fanout listed its targets);
 # - one state machine role per operation: invoke its three functions, write statuses, read
@@ -54,6 +57,15 @@ locals {
     }
   }
   workers = length(var.per_operation_roles) > 0 ? local.operation_workers : local.shared_workers
+
+  # The status table's partition key is the execution ARN (dynamodb:LeadingKeys): a worker reads and
+  # counts the failures (MaxErrors) of its own operations' executions only.
+  execution_arns = { for op in var.operations : op => "${local.states_prefix}:execution:${local.state_machine[op]}:*" }
+  worker_execution_arns = {
+    for k, _ in local.workers : k => (
+      length(var.per_operation_roles) > 0 ? [local.execution_arns[k]] : [for op in sort(tolist(var.operations)) : local.execution_arns[op]]
+    )
+  }
 
   # S3, DynamoDB and SNS call KMS for the bucket's, table's and topic's key on the caller's behalf.
   kms_via_s3_dynamodb = ["s3.${local.region}.amazonaws.com", "dynamodb.${local.region}.amazonaws.com"]
@@ -128,6 +140,32 @@ data "aws_iam_policy_document" "worker" {
     sid       = "WriteResults"
     actions   = ["s3:PutObject"]
     resources = ["${var.data_bucket_arn}/results/*"]
+  }
+
+  # MaxErrors: the run's failure counter (the status table's "#run" item of the execution), read
+  # before each target and added to on each failure; only items of its own operations' executions.
+  statement {
+    sid       = "CountRunFailures"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [var.status_table_arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = local.worker_execution_arns[each.key]
+    }
+  }
+
+  statement {
+    sid       = "UseStatusTableKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${local.region}.amazonaws.com"]
+    }
   }
 
   # The workers of organization operations (those that assume the org-reader) read the
@@ -224,6 +262,32 @@ data "aws_iam_policy_document" "fanout" {
     sid       = "WriteSkippedStatuses"
     actions   = ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
     resources = [var.status_table_arn]
+  }
+
+  # RetryFailed: the earlier execution's input (its Params), plan and statuses.
+  statement {
+    sid       = "DescribeExecutionToRetry"
+    actions   = ["states:DescribeExecution"]
+    resources = [for op in var.operations : "${local.states_prefix}:execution:${local.state_machine[op]}:*"]
+  }
+
+  statement {
+    sid       = "ReadPlanToRetry"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.data_bucket_arn}/targets/*"]
+  }
+
+  statement {
+    sid       = "ReadStatusesToRetry"
+    actions   = ["dynamodb:Query"]
+    resources = [var.status_table_arn]
+  }
+
+  # Preflight: true: the operation's worker, in pre-flight mode (it only assumes its member role).
+  statement {
+    sid       = "InvokeWorkersForPreflight"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [for op in var.operations : "${local.lambda_arn_prefix}:${local.worker_function[op]}"]
   }
 
   # Tags, OU paths and enabled regions of the accounts, from the organization inventory.
@@ -347,9 +411,10 @@ resource "aws_iam_role_policy" "inventory" {
 # --- Report -----------------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "report" {
+  # The statuses, and the run's own item (MaxErrors, RetryFailed).
   statement {
     sid       = "ReadStatuses"
-    actions   = ["dynamodb:Query"]
+    actions   = ["dynamodb:GetItem", "dynamodb:Query"]
     resources = [var.status_table_arn]
   }
 
@@ -370,6 +435,13 @@ data "aws_iam_policy_document" "report" {
     sid       = "WriteReports"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
     resources = ["${var.data_bucket_arn}/reports/*"]
+  }
+
+  # Every run as a data set (orgops.dataset: rows, statuses, summary), which modules/dataset's tables read.
+  statement {
+    sid       = "WriteDataset"
+    actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    resources = ["${var.data_bucket_arn}/dataset/*"]
   }
 
   statement {

@@ -19,6 +19,9 @@ locals {
     targets     = { prefix = "targets/", days = var.expiration_days.targets }
     reports     = { prefix = "reports/", days = var.expiration_days.reports }
     map-results = { prefix = "map-results/", days = var.expiration_days.map_results }
+    # Every run's data set (orgops.dataset; modules/dataset's tables) and Athena's query results.
+    dataset        = { prefix = "dataset/", days = var.expiration_days.dataset }
+    athena-results = { prefix = "athena-results/", days = var.expiration_days.athena_results }
   }
 
   functions = {
@@ -410,7 +413,7 @@ resource "aws_lambda_function" "this" {
 # One item per account (orgops.inventory): name, status, OU path, tags, enabled regions. The
 # inventory function keeps it: on a schedule (the OU tree walked, the stalest accounts' tags and
 # regions re-read within AWS's rates) and on the Organizations and Account Management events the
-# management account forwards to the organization events bus (terraform/main.tf). The fanout and
+# management account forwards to the organization events bus (modules/orgops/main.tf). The fanout and
 # the accounts operation read it instead of one ListTagsForResource and one ListRegions per account.
 
 resource "aws_dynamodb_table" "inventory" {

@@ -72,8 +72,11 @@ variable "expiration_days" {
     reports     = optional(number, 365)
     map_results = optional(number, 30)
     noncurrent  = optional(number, 7)
+    # The runs' data set is their history (modules/dataset's history_days should be at least this).
+    dataset        = optional(number, 730)
+    athena_results = optional(number, 30)
   })
-  description = "Days after which objects expire, per prefix (results/, targets/, reports/, map-results/), and noncurrent versions."
+  description = "Days after which objects expire, per prefix (results/, targets/, reports/, map-results/, dataset/, athena-results/), and noncurrent versions."
   default     = {}
 
   validation {
@@ -224,7 +227,7 @@ variable "inventory_role_arn" {
 
 variable "organization_events_sender_arn" {
   type        = string
-  description = "ARN of the role in the management account whose EventBridge rule forwards Organizations and Account Management events to this account's organization events bus (terraform/main.tf)."
+  description = "ARN of the role in the management account whose EventBridge rule forwards Organizations and Account Management events to this account's organization events bus (modules/orgops/main.tf)."
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.organization_events_sender_arn))

@@ -1,7 +1,8 @@
 # `terraform test` with mocked providers (Terraform >= 1.7, the AWS provider installed by
-# `terraform init`; no credentials, nothing created): plans the whole configuration with
-# terraform.tfvars if present, applies a minimal one against mocks, and checks the operations
-# variable's validation. `make validate` runs it. Offline, `make test` proves the HCL statically.
+# `terraform init`; no credentials, nothing created): plans this root (the providers and
+# module.orgops, modules/orgops) with terraform.tfvars if present, applies a minimal one against
+# mocks, and checks the operations variable's validation. `make validate` runs it. Offline,
+# `make test` proves the HCL statically.
 
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
@@ -58,6 +59,18 @@ mock_provider "aws" {
   }
 }
 
+# The StackSets delegated administrator (run "minimal" sets member_roles.call_as = "DELEGATED_ADMIN").
+mock_provider "aws" {
+  alias = "stack_sets"
+
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{}" }
+  }
+}
+
 run "plan" {
   command = plan
 
@@ -73,6 +86,7 @@ run "minimal" {
     slack_webhook_parameter     = null
     notification_emails         = []
     management_account_role_arn = null
+    stack_sets_account_role_arn = "arn:aws:iam::333333333333:role/orgops-stack-sets"
     operations                  = { "public-ips" = { role = "readonly" }, "accounts" = { role = "organization" } }
     member_roles                = { call_as = "DELEGATED_ADMIN", organizational_unit_ids = ["ou-abcd-12345678"] }
   }

@@ -284,7 +284,7 @@ def test_a_failure_cause_is_printed_escaped_and_scrubbed() -> None:
 
 
 def test_the_readmes_exit_code_table_is_the_enum_rendered() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "running.md").read_text(encoding="utf-8")
     table = readme.split("<!-- BEGIN_EXIT_CODES", 1)[1].split("-->", 1)[1].split("<!-- END_EXIT_CODES -->", 1)[0]
 
     assert table.strip() == cli_common.exit_codes_markdown()

@@ -70,7 +70,14 @@ def test_local_prints_one_json_document_for_scripts(
     doc = json.loads(capsys.readouterr().out)
     assert doc["Status"] == "SUCCEEDED"
     assert (doc["Summary"]["Targets"], doc["Summary"]["Skipped"], doc["Summary"]["Rows"]) == (6, 2, 1)
-    assert doc["Files"] == [str(tmp_path / "report.csv"), str(tmp_path / "summary.json")]
+    assert doc["Files"][:2] == [str(tmp_path / "report.csv"), str(tmp_path / "summary.json")]
+    # then the run's data set (orgops.dataset), under dataset/ for orgops query
+    name = doc["ExecutionArn"].rsplit(":", 1)[1]
+    saved = [Path(f).relative_to(tmp_path).parts for f in doc["Files"][2:]]
+    kinds = ("rows", "statuses", "summaries")
+    assert [(p[:3], p[-1]) for p in saved] == [
+        (("dataset", kind, "operation=unused-ebs-volumes"), f"{name}.jsonl") for kind in kinds
+    ]
 
 
 def record_status_item(template_vars: dict) -> dict:
@@ -98,3 +105,25 @@ def test_local_s3_reassembles_a_multipart_report(tmp_path: Path) -> None:
     count = report.write_csv(s3, "b", "r.csv", ["h"], rows, part_size=5 * 1024 * 1024)
     assert count == 6000
     assert (tmp_path / "b" / "r.csv").read_text().splitlines() == ["h"] + ["x" * 1000] * 6000
+
+
+def test_the_local_status_table_counts_a_runs_failures_as_the_status_table_does() -> None:
+    from orgops import store
+
+    table, arn = local.LocalTable(), local.local_execution_arn("us-east-1", MANAGEMENT, "run-1")
+    table.put_item(TableName=local.LOCAL_TABLE, Item=store.run_item(arn, 1, planned=3, max_errors=1))
+
+    counts = [store.count_failure(table, local.LOCAL_TABLE, arn) for _ in range(2)]
+
+    assert counts == [1, 2]
+    assert store.read_failures(table, local.LOCAL_TABLE, arn) == 2
+    assert store.read_run(table, local.LOCAL_TABLE, arn) == {
+        "execution_id": arn,
+        "target": store.RUN_TARGET,
+        "planned": 3,
+        "failures": 2,
+        "max_errors": 1,
+        "max_errors_input": "1",
+        "expires_at": 1,
+    }
+    assert list(store.iter_statuses(table, local.LOCAL_TABLE, arn)) == []  # the run's item is no target's

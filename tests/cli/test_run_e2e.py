@@ -81,7 +81,13 @@ def test_run_succeeds_with_exit_0_and_downloads_the_report(env: Env, tmp_path: P
     ]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (summary["Targets"], summary["Succeeded"], summary["Failed"], summary["Rows"]) == (4, 4, 0, 1)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.csv", "summary.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset", "report.csv", "summary.json"]
+    # the run's data set (orgops.dataset), for orgops query: its rows, statuses and summary
+    assert sorted(p.relative_to(tmp_path / "dataset").parts[0] for p in (tmp_path / "dataset").rglob("*.jsonl")) == [
+        "rows",
+        "statuses",
+        "summaries",
+    ]
 
 
 def test_run_with_failed_targets_exits_1_and_downloads_the_errors(
@@ -97,7 +103,13 @@ def test_run_with_failed_targets_exits_1_and_downloads_the_errors(
     assert [e.split(",")[:4] for e in errors[1:]] == [
         [env.id("beta"), "beta", region, "AccessDenied"] for region in REGIONS
     ]
-    assert doc["Files"] == [str(tmp_path / n) for n in ("report.csv", "errors.csv", "summary.json")]
+    assert doc["Files"][:3] == [str(tmp_path / n) for n in ("report.csv", "errors.csv", "summary.json")]
+    name = doc["ExecutionArn"].rsplit(":", 1)[1]
+    saved = [Path(f).relative_to(tmp_path).parts for f in doc["Files"][3:]]
+    kinds = ("rows", "statuses", "summaries")
+    assert [(p[:3], p[-1]) for p in saved] == [
+        (("dataset", kind, "operation=unused-ebs-volumes"), f"{name}.jsonl") for kind in kinds
+    ]
 
 
 def test_a_failed_execution_exits_3_with_the_fanout_error(env: Env, capsys: pytest.CaptureFixture[str]) -> None:

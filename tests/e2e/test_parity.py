@@ -96,6 +96,8 @@ def evaluate(
         return value
     if m := re.fullmatch(r"var\.(\w+)", expression):
         return inputs[m.group(1)]
+    if m := re.fullmatch(r'var\.(\w+) == null \? "" : var\.\1', expression):
+        return "" if inputs[m.group(1)] is None else inputs[m.group(1)]
     if m := re.fullmatch(r'join\("([^"]*)", var\.(\w+)\)', expression):
         return m.group(1).join(inputs[m.group(2)])
     if m := re.fullmatch(r'format\("([^"]*)", var\.(\w+)\)', expression):
@@ -157,6 +159,7 @@ def test_the_emulators_map_settings_default_to_the_modules_variable_defaults() -
         "worker_retry_max_attempts",
         "batch_max_concurrency",
         "worker_reserved_concurrency",
+        "max_errors",
     ):
         assert getattr(emulated, name) == defaults[name], name
 

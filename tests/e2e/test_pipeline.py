@@ -262,5 +262,19 @@ def test_member_roles_allow_exactly_the_deployed_operations_declared_actions(emu
     policies = iam_policies.member_policies()
     ops = operations.REGISTRY
     for role, name in (("readonly", "operation-readonly"), ("admin", "operation-admin")):
-        declared = {a.lower() for op in ops.values() if op.role == role for a in (*op.actions, *op.extra_actions)}
+        # every declared action, on "*" or on each ARN pattern its operation scopes it to
+        declared = {
+            iam_policies.Grant(action.lower(), resource, condition)
+            for op in ops.values()
+            if op.role == role
+            for action, resources, condition in (
+                (g["action"], g["resources"], json.dumps(g["condition"], sort_keys=True) if g["condition"] else "")
+                for g in op.grants()
+            )
+            for resource in resources
+        }
         assert policies[name] == declared
+    assert (
+        iam_policies.Grant("ec2:revokesecuritygroupingress", "arn:${Partition}:ec2:*:${Account}:security-group/*")
+        in policies["operation-admin"]
+    )

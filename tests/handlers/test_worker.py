@@ -8,13 +8,14 @@ from typing import Any
 import boto3
 import pytest
 
-from orgops import operations
+from orgops import operations, store
 from orgops.config import WorkerSettings
-from orgops.errors import ConfigurationError
+from orgops.errors import AssumeRoleFailed, ConfigurationError
 from orgops.handlers import worker
 from orgops.operations.base import Operation
+from orgops.sessions import role_arn
 from tests.handlers.helpers import assumed_sessions, fail_call, object_keys, read_object
-from tests.handlers.org_fixture import DATA_BUCKET, MEMBER_ROLE, PROD_A, PROD_B, Org, member_session
+from tests.handlers.org_fixture import DATA_BUCKET, MEMBER_ROLE, PROD_A, PROD_B, STATUS_TABLE, Org, member_session
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:orgops-unused-ebs-volumes:run-1"
 SETTINGS = WorkerSettings(operation="unused-ebs-volumes", member_role_name=MEMBER_ROLE, data_bucket=DATA_BUCKET)
@@ -181,6 +182,144 @@ def test_a_bug_in_an_operation_raises_for_the_state_machine_to_catch(
         worker.work(event(PROD_A, "prod-a", "eu-west-1"), settings, session)
 
     assert object_keys(session) == []
+
+
+# --- MaxErrors: the run's failure counter -----------------------------------------------------
+
+BUDGET_SETTINGS = WorkerSettings(
+    operation="unused-ebs-volumes", member_role_name=MEMBER_ROLE, data_bucket=DATA_BUCKET, status_table=STATUS_TABLE
+)
+
+
+def budget_event(account_id: str, max_errors: int) -> dict[str, Any]:
+    return {**event(account_id, "prod-a", "eu-west-1"), "Common": {**COMMON, "MaxErrors": max_errors}}
+
+
+def failures(session: boto3.Session) -> int:
+    return store.read_failures(session.client("dynamodb", region_name="us-east-1"), STATUS_TABLE, EXECUTION)
+
+
+class Refusing:
+    """Sessions whose every AssumeRole is refused, counting the attempts."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def for_account(self, account_id: str) -> boto3.Session:
+        self.asked.append(account_id)
+        raise AssumeRoleFailed(role_arn(account_id, MEMBER_ROLE), "AccessDenied", "denied")
+
+
+def test_each_failure_of_a_run_with_max_errors_is_counted(session: boto3.Session, org: Org) -> None:
+    refusing = Refusing()
+
+    results = [worker.work(budget_event(PROD_A, 5), BUDGET_SETTINGS, session, refusing) for _ in range(3)]
+
+    assert [r["Status"] for r in results] == ["FAILED"] * 3
+    assert failures(session) == 3
+
+
+def test_once_more_targets_than_max_errors_failed_a_target_is_not_run_and_nothing_is_assumed(
+    session: boto3.Session, org: Org
+) -> None:
+    refusing = Refusing()
+    for _ in range(3):  # MaxErrors 2: the third failure exceeds it
+        worker.work(budget_event(PROD_A, 2), BUDGET_SETTINGS, session, refusing)
+
+    result = worker.work(budget_event(PROD_B, 2), BUDGET_SETTINGS, session, refusing)
+
+    assert result == {
+        "AccountId": PROD_B,
+        "AccountName": "prod-a",
+        "Region": "eu-west-1",
+        "Status": "NOT_RUN",
+        "Rows": 0,
+        "ErrorCode": "MaxErrors",
+        "ErrorMessage": "not run: 3 targets of this execution had failed when this one was to start, more than "
+        "MaxErrors 2 allows, so the run stopped starting targets (those already running finished); orgops run "
+        "OPERATION --retry-failed EXECUTION_ARN runs the failed and not-run targets",
+    }
+    assert refusing.asked == [PROD_A] * 3  # never for the target that was not run
+    assert failures(session) == 3  # a target not run is not a failure
+
+
+def test_max_errors_0_stops_after_the_first_failure(session: boto3.Session, org: Org) -> None:
+    refusing = Refusing()
+
+    first = worker.work(budget_event(PROD_A, 0), BUDGET_SETTINGS, session, refusing)
+    second = worker.work(budget_event(PROD_B, 0), BUDGET_SETTINGS, session, refusing)
+
+    assert (first["Status"], second["Status"]) == ("FAILED", "NOT_RUN")
+
+
+def test_a_worker_that_raises_is_counted_before_the_state_machine_catches_it(
+    session: boto3.Session, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(operations.REGISTRY, "broken-test", BROKEN)
+    settings = WorkerSettings(
+        operation="broken-test", member_role_name=MEMBER_ROLE, data_bucket=DATA_BUCKET, status_table=STATUS_TABLE
+    )
+
+    with pytest.raises(ValueError, match="row does not match"):
+        worker.work(budget_event(PROD_A, 5), settings, session)
+
+    assert failures(session) == 1
+
+
+def test_a_succeeded_target_is_not_counted(session: boto3.Session, org: Org) -> None:
+    result = worker.work(budget_event(PROD_A, 0), BUDGET_SETTINGS, session)
+
+    assert result["Status"] == "SUCCEEDED"
+    assert failures(session) == 0
+
+
+def test_a_run_with_max_errors_on_a_worker_without_the_status_table_is_a_configuration_error(
+    session: boto3.Session, org: Org
+) -> None:
+    with pytest.raises(ConfigurationError, match="ORGOPS_STATUS_TABLE"):
+        worker.work(budget_event(PROD_A, 2), SETTINGS, session)
+
+
+# --- pre-flight -------------------------------------------------------------------------------
+
+
+def test_preflight_only_assumes_the_member_role_and_answers_ok(session: boto3.Session, org: Org) -> None:
+    volume_seeded = seed_volume(session, PROD_A, "eu-west-1")
+
+    answer = worker.work(
+        {"Preflight": True, "Target": {"AccountId": PROD_A, "AccountName": "prod-a", "Region": "eu-west-1"}},
+        SETTINGS,
+        session,
+    )
+
+    assert answer == {
+        "AccountId": PROD_A,
+        "AccountName": "prod-a",
+        "Region": "eu-west-1",
+        "Status": "OK",
+        "Rows": 0,
+        "ErrorCode": "",
+        "ErrorMessage": "",
+        "Preflight": True,
+        "Role": MEMBER_ROLE,
+    }
+    assert volume_seeded and object_keys(session) == []  # the operation never ran: no rows stored
+    assert assumed_sessions(PROD_A) == [role_arn(PROD_A, MEMBER_ROLE)]
+
+
+def test_preflight_answers_the_assume_role_error(session: boto3.Session, org: Org) -> None:
+    answer = worker.work(
+        {"Preflight": True, "Target": {"AccountId": PROD_A, "AccountName": "prod-a", "Region": "eu-west-1"}},
+        SETTINGS,
+        session,
+        Refusing(),
+    )
+
+    assert (answer["Status"], answer["ErrorCode"], answer["ErrorMessage"]) == (
+        "FAILED",
+        "AccessDenied",
+        f"cannot assume arn:aws:iam::{PROD_A}:role/{MEMBER_ROLE}: AccessDenied: denied",
+    )
 
 
 # --- the entry point ---------------------------------------------------------------------------

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from orgops import cli, operations
+from orgops import operations
+from orgops.cli import app as cli
 from orgops.errors import InvalidInput
 from orgops.operations import catalog
 from orgops.operations.base import CHANGE_COLUMNS, Operation, Param
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 EXPECTED = {
     "unused-ebs-volumes": ("readonly", "regional", False),
     "unused-nat-gateways": ("readonly", "regional", False),
@@ -235,5 +236,5 @@ def test_cli_describe_of_an_unknown_operation_fails_with_a_clear_message(capsys:
 
 
 def test_readme_operations_table_is_generated_from_the_registry() -> None:
-    # Fix: python -m orgops.operations.catalog --write README.md
+    # Fix: python -m orgops.operations.catalog --write docs/operations.md
     assert catalog.readme_table(README.read_text()) == catalog.markdown_table()

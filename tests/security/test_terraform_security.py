@@ -18,7 +18,7 @@ from tests.terraform.iam import Statement, all_statements
 MEMBER_ROLES = hcl.MODULES / "member-roles"
 PLATFORM_MAIN = hcl.MODULES / "platform" / "main.tf"
 CFN_TEMPLATE = MEMBER_ROLES / "templates" / "member-roles.cfn.json"
-README = hcl.ROOT / "README.md"
+README = hcl.ROOT / "docs" / "security.md"
 
 ROLE_ARN_EXAMPLE = "arn:aws:iam::111111111111:role/operation-readonly-lambda"
 NOT_A_ROLE = ("*", "111111111111", "arn:aws:iam::111111111111:root", "arn:aws:iam::111111111111:user/alice")
@@ -38,7 +38,7 @@ def _validation_regexes(variable: dict[str, Any]) -> list[str]:
 
 
 def _module_block(name: str) -> dict[str, Any]:
-    (block,) = [b for n, b in hcl.named_blocks("module", hcl.ROOT_CONFIG / "main.tf") if n == name]
+    (block,) = [b for n, b in hcl.named_blocks("module", hcl.COMPOSITION / "main.tf") if n == name]
     return block
 
 
@@ -105,7 +105,7 @@ def test_the_root_trusts_the_member_roles_to_the_two_worker_lambda_roles_only() 
 
 
 def test_with_per_operation_roles_each_member_role_trusts_only_its_operations_worker() -> None:
-    (entry,) = [e for e in hcl.load(hcl.ROOT_CONFIG / "main.tf")["locals"] if "per_operation_roles" in e]
+    (entry,) = [e for e in hcl.load(hcl.COMPOSITION / "main.tf")["locals"] if "per_operation_roles" in e]
     assert "trusted_arn = module.operator_roles.worker_role_arns[op]" in entry["per_operation_roles"]
     operator = _module_block("operator_roles")["per_operation_roles"]
     assert "member_role = local.operation_member_role[op]" in operator
@@ -148,7 +148,7 @@ def test_service_trusts_are_limited_to_this_account_where_the_service_passes_it(
 
 # -- the admin role's policy --------------------------------------------------------------------
 def test_the_admin_roles_policies_come_from_the_root_variable_down_to_the_stack_set_and_management_roles() -> None:
-    root = _variable(hcl.ROOT_CONFIG / "variables.tf", "member_roles")
+    root = _variable(hcl.COMPOSITION / "variables.tf", "member_roles")
     assert "admin_policy_arns" in str(root["type"])
     assert _module_block("member_roles")["admin_policy_arns"] == "${var.member_roles.admin_policy_arns}"
     (stack_set,) = [b for b in _resources("aws_cloudformation_stack_set") if b.name == "this"]
@@ -167,7 +167,7 @@ def test_the_member_roles_default_to_the_operations_declared_actions_not_aws_man
     # every account: only with policy_mode = "managed", on purpose.
     assert hcl.string(_variable(MEMBER_ROLES / "variables.tf", "policy_mode")["default"]) == "derived"
     assert (
-        'policy_mode                  = optional(string, "derived")' in (hcl.ROOT_CONFIG / "variables.tf").read_text()
+        'policy_mode                  = optional(string, "derived")' in (hcl.COMPOSITION / "variables.tf").read_text()
     )
     template = json.loads(CFN_TEMPLATE.read_text(encoding="utf-8"))
     assert template["Parameters"]["PolicyMode"]["Default"] == "derived"
@@ -178,8 +178,8 @@ def test_the_member_roles_default_to_the_operations_declared_actions_not_aws_man
         assert statement["Action"] == {"Ref": actions}
     for instance in ("member_roles", "member_roles_stack_set"):
         block = _module_block(instance)
-        assert block["readonly_actions"] == "${module.manifest.readonly_actions}"
-        assert block["admin_actions"] == "${module.manifest.admin_actions}"
+        assert block["readonly_statements"] == "${module.manifest.readonly_statements}"
+        assert block["admin_statements"] == "${module.manifest.admin_statements}"
 
 
 def test_a_narrower_customer_managed_admin_policy_is_accepted() -> None:
@@ -285,7 +285,7 @@ def test_the_secret_name_rule_catches_the_usual_names(name: str) -> None:
 
 
 def test_the_slack_webhook_is_refused_as_a_url_by_the_root_variable() -> None:
-    variable = _variable(hcl.ROOT_CONFIG / "variables.tf", "slack_webhook_parameter")
+    variable = _variable(hcl.COMPOSITION / "variables.tf", "slack_webhook_parameter")
     (pattern,) = _validation_regexes(variable)
 
     assert "!can(regex(" in str(variable["validation"][0]["condition"])  # valid only when it does NOT match

@@ -12,13 +12,22 @@ import hcl2
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ROOT / "modules"
+# The whole deployment as one module (no providers): what a root configuration calls.
+COMPOSITION = MODULES / "orgops"
+# This repository's root configuration: the providers and module "orgops" (its variables.tf is a
+# symlink to the composition's); and the example of a root in a user's own repository.
 ROOT_CONFIG = ROOT / "terraform"
+EXAMPLE_ROOT = ROOT / "examples" / "own-operations" / "terraform"
+ROOTS = [ROOT_CONFIG, EXAMPLE_ROOT]
 MODULE_DIRS = sorted(p for p in MODULES.iterdir() if p.is_dir())
-CONFIG_DIRS = [*MODULE_DIRS, ROOT_CONFIG]
+CONFIG_DIRS = [*MODULE_DIRS, *ROOTS]
 
 
 def tf_files() -> list[Path]:
-    return sorted(p for d in CONFIG_DIRS for p in d.glob("*.tf"))
+    """Every .tf file once: a symlink to a file already listed (terraform/variables.tf) is not."""
+    files = sorted(p for d in CONFIG_DIRS for p in d.glob("*.tf"))
+    real = {p.resolve() for p in files if not p.is_symlink()}
+    return [p for p in files if not (p.is_symlink() and p.resolve() in real)]
 
 
 @functools.cache

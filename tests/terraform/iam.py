@@ -34,9 +34,9 @@ STAR_RESOURCE_ALLOWED = frozenset(
 )
 # Key policies: their "*" resource means the key itself.
 KEY_POLICIES = frozenset({"platform/main.tf: data.aws_iam_policy_document.key"})
-# The member roles' derived policies: exactly the deployed operations' declared actions, on the
-# resources each run finds (no narrower resource is known at deploy time); their actions come
-# from the operation manifest, and tests/terraform/test_iam_database.py checks those.
+# The member roles' derived policies: exactly the deployed operations' declared actions, each on
+# "*" or on its scoped ARN patterns, as dynamic statements from the operation manifest;
+# tests/terraform/test_iam_database.py checks them as Terraform renders them.
 DERIVED_POLICIES = frozenset({"member-roles/main.tf: data.aws_iam_policy_document.member_actions"})
 
 
@@ -124,6 +124,10 @@ SAMPLE_VALUES = {
     "aws_cloudwatch_event_bus.organization.arn": "arn:aws:events:us-east-1:111111111111:event-bus/orgops-org-events",
     "module.platform.organization_event_bus_arn": "arn:aws:events:us-east-1:111111111111:event-bus/orgops-org-events",
     "var.kms_key_arn": "arn:aws:kms:us-east-1:111111111111:key/0e6a4c5b-2f3d-4e1a-9b7c-1a2b3c4d5e6f",
+    # modules/dataset: the analysts' policy
+    "var.data_bucket_name": "orgops-data-111111111111-us-east-1",
+    "local.database": "orgops",
+    "aws_athena_workgroup.this.arn": "arn:aws:athena:us-east-1:111111111111:workgroup/orgops",
     "var.topic_arn": "arn:aws:sns:us-east-1:111111111111:orgops-notifications",
     "aws_sns_topic.this.arn": "arn:aws:sns:us-east-1:111111111111:orgops-notifications",
     "aws_sfn_state_machine.this.arn": "arn:aws:states:us-east-1:111111111111:stateMachine:orgops-tags",
@@ -131,6 +135,7 @@ SAMPLE_VALUES = {
     "each.value.extra_role_arns": "arn:aws:iam::222222222222:role/orgops-org-reader",
     "local.state_machine[each.key]": "orgops-tags",
     "local.state_machine[op]": "orgops-tags",
+    "local.worker_function[op]": "orgops-tags-worker",
     "local.organization_id": "o-a1b2c3d4e5",
     "local.management_account_id": "222222222222",
     "fn": "orgops-fanout",

@@ -58,6 +58,8 @@ def configurations() -> dict[str, dict[str, str | int]]:
                     "operation": operation,
                     "child_execution_type": child,
                     "tolerated_failure_percentage": f"{int(numbers['tolerated_failure_percentage']):d}",
+                    # a string placeholder: none (null), a count, a percentage
+                    "max_errors": {"min": "0", "max": "100%", "default": ""}[bound],
                 }
     return found
 
@@ -83,6 +85,7 @@ def render(values: dict[str, str | int]) -> str:
             "child_execution_type": values["child_execution_type"],
             "data_bucket": "orgops-data-111111111111-us-east-1",
             "state_machine_name": f"orgops-{operation}",
+            "max_errors": values["max_errors"],
         }
     )
 
@@ -101,6 +104,7 @@ def test_every_numeric_template_variable_has_a_validated_range() -> None:
         "data_bucket",
         "default_regions",
         "fanout_function_arn",
+        "max_errors",
         "operation",
         "record_status_max_attempts",
         "record_status_timeout",

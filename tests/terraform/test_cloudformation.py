@@ -31,7 +31,8 @@ def test_template_declares_the_two_member_roles_and_their_derived_policies() -> 
     ("policy", "actions", "role_name"),
     [("ReadonlyPolicy", "ReadonlyActions", "ReadonlyRoleName"), ("AdminPolicy", "AdminActions", "AdminRoleName")],
 )
-def test_each_derived_policy_allows_exactly_the_actions_passed_in(policy, actions, role_name) -> None:
+def test_each_derived_policy_allows_the_unscoped_actions_passed_in_on_star(policy, actions, role_name) -> None:
+    # (modules/member-roles appends the scoped statements: tests/terraform/test_member_role_policies.py)
     props = template()["Resources"][policy]["Properties"]
     assert props["ManagedPolicyName"] == {"Fn::Sub": "${" + role_name + "}-actions"}
     assert props["PolicyDocument"]["Statement"] == [
@@ -107,9 +108,10 @@ def test_stack_set_is_service_managed_auto_deployed_with_named_iam() -> None:
     assert [hcl.string(c) for c in body["capabilities"]] == ["CAPABILITY_NAMED_IAM"]
     assert body["auto_deployment"][0]["enabled"] is True
     assert body["call_as"] == "${var.call_as}"
-    assert body["template_body"] == (
-        '${var.per_operation ? var.per_operation_template : file("${path.module}/templates/member-roles.cfn.json")}'
-    )
+    # the shared template is this file with the scoped statements written in (policies.tf)
+    assert body["template_body"] == "${var.per_operation ? var.per_operation_template : local.shared_template}"
+    (entry,) = [e for e in hcl.load(hcl.MODULES / "member-roles" / "policies.tf")["locals"] if "shared_template" in e]
+    assert entry["shared_template_base"] == '${jsondecode(file("${path.module}/templates/member-roles.cfn.json"))}'
 
 
 def _cfn_lint(path) -> tuple[int, list[dict[str, Any]]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.terraform import hcl
 
-ROOT_MAIN = hcl.ROOT_CONFIG / "main.tf"
+ROOT_MAIN = hcl.COMPOSITION / "main.tf"
 MEMBER_MAIN = hcl.MODULES / "member-roles" / "main.tf"
 OPERATOR_MAIN = hcl.MODULES / "operator-roles" / "main.tf"
 
@@ -105,6 +105,6 @@ def test_the_fanout_looks_for_the_org_reader_in_the_management_account() -> None
 
 def test_per_operation_roles_without_a_member_operation_are_refused_at_plan() -> None:
     # A template without resources is refused by CloudFormation: refuse it at plan, naming why.
-    (output,) = [b for n, b in hcl.named_blocks("output", hcl.ROOT_CONFIG / "outputs.tf") if n == "member_role_actions"]
+    (output,) = [b for n, b in hcl.named_blocks("output", hcl.COMPOSITION / "outputs.tf") if n == "member_role_actions"]
     conditions = [p["condition"] for p in output["precondition"]]
     assert "${!var.member_roles.per_operation || length(module.manifest.per_operation_role_names) > 0}" in conditions

@@ -57,7 +57,7 @@ def test_platform_functions_runtime_and_package() -> None:
 
 
 def test_root_deploys_dist_orgops_zip() -> None:
-    (locals_,) = [e for e in hcl.load(hcl.ROOT_CONFIG / "main.tf")["locals"] if "package_path" in e]
+    (locals_,) = [e for e in hcl.load(hcl.COMPOSITION / "main.tf")["locals"] if "package_path" in e]
     assert locals_["package_path"] == '${coalesce(var.package_path, "${path.root}/../dist/orgops.zip")}'
 
 
@@ -83,6 +83,8 @@ def test_status_table_keys_ttl_pitr_and_encryption() -> None:
 def test_bucket_expires_each_prefix() -> None:
     (locals_,) = [e for e in hcl.load(PLATFORM_MAIN)["locals"] if "prefixes" in e]
     assert sorted(hcl.string(p["prefix"]) for p in locals_["prefixes"].values()) == [
+        "athena-results/",
+        "dataset/",
         "map-results/",
         "reports/",
         "results/",
@@ -114,8 +116,8 @@ def test_topic_is_encrypted() -> None:
     assert topic["kms_master_key_id"] == "${aws_kms_key.this.arn}"
 
 
-def test_root_outputs_state_machine_arns_keyed_by_operation() -> None:
-    outputs = dict(hcl.named_blocks("output", hcl.ROOT_CONFIG / "outputs.tf"))
+def test_the_composition_outputs_state_machine_arns_keyed_by_operation() -> None:
+    outputs = dict(hcl.named_blocks("output", hcl.COMPOSITION / "outputs.tf"))
     assert (
         outputs["state_machine_arns"]["value"] == "${{for name, op in module.operation : name => op.state_machine_arn}}"
     )

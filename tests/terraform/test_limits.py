@@ -201,8 +201,8 @@ def test_the_rendered_retries_are_the_ones_limits_tf_counts(tmp_path: Path) -> N
 
 # --- the root: every operation's reservation out of the account's Lambda concurrency -----------------
 
-ROOT_VARIABLES = hcl.ROOT_CONFIG / "variables.tf"
-ROOT_LIMITS = hcl.ROOT_CONFIG / "limits.tf"
+ROOT_VARIABLES = hcl.COMPOSITION / "variables.tf"
+ROOT_LIMITS = hcl.COMPOSITION / "limits.tf"
 
 
 def root_limits(tmp_path: Path, operations: dict[str, dict[str, object]], **values: object) -> object:

@@ -49,6 +49,7 @@ def rendered_text() -> str:
         "default_regions": "us-east-1,eu-west-1",
         "distributed_threshold": defaults["distributed_threshold"],
         "batch_size": defaults["batch_size"],
+        "max_errors": "",  # null: no default budget
         "max_concurrency": defaults["max_concurrency"],
         "distributed_max_concurrency": defaults["distributed_max_concurrency"],
         "tolerated_failure_percentage": f"{int(defaults['tolerated_failure_percentage']):d}",

@@ -74,5 +74,5 @@ def test_root_has_a_commented_backend_example() -> None:
 
 
 def test_every_variable_of_the_root_operations_map_is_validated() -> None:
-    variables = dict(hcl.named_blocks("variable", hcl.ROOT_CONFIG / "variables.tf"))
+    variables = dict(hcl.named_blocks("variable", hcl.COMPOSITION / "variables.tf"))
     assert len(variables["operations"]["validation"]) >= 4

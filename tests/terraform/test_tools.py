@@ -69,7 +69,7 @@ def test_no_checkov_configuration_file_skips_checks_globally() -> None:
     assert configs == []
 
 
-@pytest.mark.parametrize("directory", ["modules", "terraform"])
+@pytest.mark.parametrize("directory", ["modules", "terraform", "examples"])
 def test_terraform_fmt_check_is_clean(directory) -> None:
     result = run([terraform_binary(), "fmt", "-check", "-recursive", "-diff", hcl.ROOT / directory])
     assert (result.returncode, result.stdout) == (0, "")

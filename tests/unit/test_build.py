@@ -147,6 +147,8 @@ def test_the_manifest_is_the_registry_of_the_package_built(tmp_path: Path) -> No
         "role": "readonly",
         "mutating": False,
         "actions": ["ec2:DescribeVolumes"],
+        "resources": {},  # DescribeVolumes supports no resource-level permission: "*"
+        "conditions": {},
         "columns": [
             "account_id",
             "account_name",
@@ -158,6 +160,18 @@ def test_the_manifest_is_the_registry_of_the_package_built(tmp_path: Path) -> No
             "availability_zone",
             "tags",
         ],
+        # the data set's types (orgops.dataset): the declared ones, string for the others
+        "column_types": {
+            "account_id": "string",
+            "account_name": "string",
+            "region": "string",
+            "volume_id": "string",
+            "size_gib": "bigint",
+            "volume_type": "string",
+            "create_time": "timestamp",
+            "availability_zone": "string",
+            "tags": "string",
+        },
     }
 
 
@@ -239,7 +253,10 @@ def test_the_manifest_declares_the_users_operation_with_its_module(tmp_path: Pat
         "role": "admin",
         "mutating": False,
         "actions": ["ec2:DescribeInstances"],
+        "resources": {},
+        "conditions": {},
         "columns": ["account_id", "account_name", "region", "thing_id"],
+        "column_types": {"account_id": "string", "account_name": "string", "region": "string", "thing_id": "string"},
     }
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from orgops import operations
 from orgops.errors import InvalidInput, UnknownOperation
-from orgops.targets import AccountFilter, ExecutionInput, parse_default_regions, parse_input
+from orgops.targets import AccountFilter, ExecutionInput, MaxErrors, parse_default_regions, parse_input
 
 
 def test_an_empty_input_means_default_regions_every_account_no_params_dry_run() -> None:
@@ -60,12 +60,43 @@ def test_regions_all_means_each_accounts_enabled_regions() -> None:
     assert (parsed.regions, parsed.all_regions) == (None, True)
 
 
+MAX_ERRORS_REFUSAL = (
+    "MaxErrors: must be a whole number of failed targets from 0 (0: stop after the first failure) or a percentage of "
+    'the planned targets from "1%" to "100%", like 3 or "10%"'
+)
+ARN = "arn:aws:states:eu-west-1:111122223333:execution:orgops-public-ips:public-ips-20261125T101500Z-1a2b"
+
+
+@pytest.mark.parametrize(
+    ("raw", "count", "percent", "limit_of_25"),
+    [(0, 0, None, 0), (3, 3, None, 3), ("1%", None, 1, 0), ("10%", None, 10, 2), ("100%", None, 100, 25)],
+)
+def test_max_errors_is_a_count_or_a_percentage_of_the_planned_targets_rounded_down(
+    raw: Any, count: int | None, percent: int | None, limit_of_25: int
+) -> None:
+    parsed = parse_input({"MaxErrors": raw}).max_errors
+
+    assert parsed == MaxErrors(count=count, percent=percent)
+    assert parsed.limit(25) == limit_of_25
+    assert parsed.text == str(raw)
+
+
+def test_retry_failed_and_preflight_are_read_and_params_given_is_noted() -> None:
+    parsed = parse_input({"RetryFailed": ARN, "Preflight": True, "DryRun": False})
+
+    assert (parsed.retry_failed, parsed.preflight, parsed.params_given) == (ARN, True, False)
+    assert parse_input({"RetryFailed": ARN, "Params": {"Days": 3}}).params_given is True
+
+
 BAD_INPUTS: list[tuple[Any, str]] = [
     # the input itself
     (["eu-west-1"], "$: the execution input must be a JSON object, got a list"),
     ("ALL", "$: the execution input must be a JSON object, got a string"),
     # unknown keys
-    ({"Region": ["eu-west-1"]}, "Region: unknown key; allowed keys are Regions, Accounts, Params, DryRun"),
+    (
+        {"Region": ["eu-west-1"]},
+        "Region: unknown key; allowed keys are Regions, Accounts, Params, DryRun, MaxErrors, RetryFailed, Preflight",
+    ),
     (
         {"Accounts": {"Includes": ["111111111111"]}},
         "Accounts.Includes: unknown key; allowed keys are Include, Exclude, OrganizationalUnits, Tags",
@@ -120,6 +151,41 @@ BAD_INPUTS: list[tuple[Any, str]] = [
     # DryRun
     ({"DryRun": "false"}, 'DryRun: must be true or false (a JSON boolean), got a string "false"'),
     ({"DryRun": 0}, "DryRun: must be true or false (a JSON boolean), got a number 0"),
+    # MaxErrors
+    *(
+        ({"MaxErrors": value}, f"{MAX_ERRORS_REFUSAL}; got {shown}")
+        for value, shown in (
+            ("150%", '"150%"'),
+            ("0%", '"0%"'),
+            (-1, "-1"),
+            ("x", '"x"'),
+            ("3", '"3"'),
+            ("10 %", '"10 %"'),
+            (2.5, "2.5"),
+            (True, "true"),
+            ([3], "[3]"),
+        )
+    ),
+    # RetryFailed
+    (
+        {"RetryFailed": "run-1"},
+        f'RetryFailed: must be the ARN of an earlier execution of this operation (like {ARN}), got "run-1"',
+    ),
+    (
+        {"RetryFailed": "arn:aws:states:eu-west-1:111122223333:stateMachine:orgops-public-ips"},
+        "RetryFailed: must be the ARN of an earlier execution of this operation",
+    ),
+    (
+        {"RetryFailed": ARN, "Regions": ["eu-west-1"]},
+        "Regions: does not apply with RetryFailed, which runs exactly the failed and not-run targets of the earlier "
+        "execution: remove Regions",
+    ),
+    (
+        {"RetryFailed": ARN, "Accounts": {"Include": ["111111111111"]}},
+        "Accounts: does not apply with RetryFailed",
+    ),
+    # Preflight
+    ({"Preflight": "yes"}, 'Preflight: must be true or false (a JSON boolean), got a string "yes"'),
 ]
 
 

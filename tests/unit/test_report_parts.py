@@ -50,6 +50,7 @@ def test_tally_counts_statuses_and_keeps_only_per_target_data() -> None:
         "with_rows",
         "recorded",
         "never_run",
+        "not_run",
     }
 
 
@@ -144,3 +145,67 @@ def test_slack_gets_the_summary_text_as_json() -> None:
     report.post_slack("https://hooks.slack.com/x", SUMMARY, poster=lambda url, body: posted.append((url, body)))
 
     assert posted == [("https://hooks.slack.com/x", json.dumps({"text": report.summary_text(SUMMARY)}).encode())]
+
+
+def test_not_run_targets_are_counted_apart_from_failures_and_listed_in_the_errors_csv() -> None:
+    statuses = [
+        status("111111111111", "eu-west-1", "FAILED", code="AccessDenied", message="cannot assume"),
+        status("222222222222", "eu-west-1", "NOT_RUN", code="MaxErrors", message="not run: ..."),
+    ]
+
+    t = report.tally(iter(statuses))
+
+    assert (t.targets, t.failed, t.not_run) == (2, 1, 1)
+    assert [f[3] for f in t.failures] == ["AccessDenied", "MaxErrors"]
+
+
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [
+        (
+            {"max_errors": 2, "max_errors_input": "2", "planned": 5, "failures": 3},
+            "MaxErrors 2 exceeded: 3 targets failed, more than the 2 allowed, so 2 targets were not run "
+            "(NOT_RUN, listed in the errors CSV)",
+        ),
+        (
+            {"max_errors": 1, "max_errors_input": "20%", "planned": 5, "failures": 3},
+            "MaxErrors 20% exceeded (20% of 5 planned targets: 1): 3 targets failed, more than the 1 allowed, so 2 "
+            "targets were not run (NOT_RUN, listed in the errors CSV)",
+        ),
+    ],
+)
+def test_the_summary_says_why_the_run_stopped(run: dict, expected: str) -> None:
+    t = report.Tally(targets=5, failed=3, not_run=2)
+
+    assert report.stopped(run, t) == expected
+
+
+def test_a_run_that_ran_every_target_did_not_stop() -> None:
+    run = {"max_errors": 2, "max_errors_input": "2", "planned": 5, "failures": 3}
+
+    assert report.stopped(run, report.Tally(targets=5, failed=3)) is None
+    assert report.stopped(None, report.Tally(targets=5, failed=3, not_run=2)) is None
+
+
+def test_the_notification_says_the_run_stopped_and_what_it_retried() -> None:
+    summary = {
+        "Operation": "unused-ebs-volumes",
+        "Targets": 5,
+        "Succeeded": 0,
+        "Failed": 3,
+        "Skipped": 0,
+        "NotRun": 2,
+        "Rows": 0,
+        "ReportUri": "s3://b/r.csv",
+        "ErrorsUri": "s3://b/e.csv",
+        "Stopped": "MaxErrors 2 exceeded: 3 targets failed",
+        "RetryOf": "arn:aws:states:eu-west-1:111122223333:execution:orgops-unused-ebs-volumes:run-1",
+    }
+
+    assert report.summary_text(summary).splitlines() == [
+        "Stopped: MaxErrors 2 exceeded: 3 targets failed.",
+        "orgops unused-ebs-volumes: 0 succeeded, 3 failed, 0 skipped, 2 not run of 5 targets; 0 rows.",
+        "Report: s3://b/r.csv",
+        "Retry of: arn:aws:states:eu-west-1:111122223333:execution:orgops-unused-ebs-volumes:run-1",
+        "Errors: s3://b/e.csv",
+    ]

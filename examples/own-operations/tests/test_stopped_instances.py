@@ -45,7 +45,8 @@ def test_a_stopped_instance_is_reported_and_a_running_one_is_not(session: boto3.
     with testing.declared_calls(OPERATION) as calls:
         rows = testing.run(OPERATION, session, REGION, params={"Days": 0})
 
-    assert [(r["instance_id"], r["instance_type"], r["tags"]) for r in rows] == [(stopped, "t3.micro", {"team": "data"})]
+    found = [(r["instance_id"], r["instance_type"], r["tags"]) for r in rows]
+    assert found == [(stopped, "t3.micro", {"team": "data"})]
     assert datetime.fromisoformat(rows[0]["stopped_since"]) <= datetime.now(UTC)
     assert calls == ["ec2:DescribeInstances"]
 

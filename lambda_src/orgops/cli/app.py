@@ -11,6 +11,7 @@ from pathlib import Path
 
 from orgops import operations
 from orgops.cli import operator as cli_operator
+from orgops.cli import query as cli_query
 from orgops.cli import scaffold as new_operation
 from orgops.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, interrupted_message, sigterm_as_interrupt
 from orgops.errors import OrgopsError
@@ -45,6 +46,14 @@ def cmd_describe(args: argparse.Namespace) -> int:
         default = "required" if p.get("required") else f"default {json.dumps(p.get('default'))}"
         limits = catalog.constraints(p)
         print(f"    {p['name']} ({p['type']}, {default}{'; ' + limits if limits else ''}): {p['description']}")
+    scoped = [catalog.grant(op, a) for a in op["actions"] if a in op["resources"] or a in op["conditions"]]
+    print(
+        '  scoped resources (every other action on "*"):'
+        if scoped
+        else '  scoped resources: none (every action on "*")'
+    )
+    for line in scoped:
+        print(f"    {line}")
     return 0
 
 
@@ -91,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mutating", action="store_true", help="an operation that changes resources (dry run by default)")
     p.set_defaults(func=cmd_new)
     cli_operator.register(sub)
+    cli_query.register(sub)
     register_emulator(sub)
     return parser
 

@@ -2,8 +2,9 @@
 
 ``build_input`` turns the targeting flags into the execution input exactly as documented
 (``{"Regions", "Accounts": {"Include", "Exclude", "OrganizationalUnits", "Tags"}, "Params",
-"DryRun"}``), leaving out what was not given so the deployed defaults apply; ``check_input``
-validates it with the same code the fanout runs, so bad input fails here, before anything starts.
+"DryRun", "MaxErrors", "RetryFailed", "Preflight"}``), leaving out what was not given so the
+deployed defaults apply; ``check_input`` validates it with the same code the fanout runs, so bad
+input fails here, before anything starts.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -247,6 +249,12 @@ def add_targeting_arguments(parser: argparse.ArgumentParser) -> None:
     )
     params.add_argument("--params-file", type=Path, metavar="FILE", help="a JSON object of operation parameters")
     group.add_argument(
+        "--max-errors",
+        metavar="N|N%",
+        help="stop starting targets once more than N targets (or N%% of the planned ones) have failed; the rest "
+        'are NOT_RUN ("MaxErrors"; default: the deployed max_errors, else none)',
+    )
+    group.add_argument(
         "--apply",
         action="store_true",
         help='really change resources ("DryRun": false); asks for confirmation unless --yes',
@@ -356,6 +364,13 @@ def build_input(args: argparse.Namespace) -> dict[str, Any]:
     if params:
         doc["Params"] = params
     doc["DryRun"] = not args.apply
+    max_errors = getattr(args, "max_errors", None)
+    if max_errors is not None:  # a number as a JSON number: "3" and "-1" are checked as 3 and -1
+        doc["MaxErrors"] = int(max_errors) if re.fullmatch(r"-?[0-9]+", max_errors) else max_errors
+    if getattr(args, "retry_failed", None):
+        doc["RetryFailed"] = args.retry_failed
+    if getattr(args, "preflight", False):
+        doc["Preflight"] = True
     return doc
 
 
@@ -363,6 +378,8 @@ def check_input(operation_name: str, doc: Mapping[str, Any]) -> tuple[operations
     """Validate as the fanout will: the operation, the input, then the operation's Params."""
     operation = operations.get(operation_name)
     parsed = targets.parse_input(dict(doc))
+    if parsed.retry_failed is not None and not parsed.params_given:
+        return operation, {}  # the fanout reuses the earlier run's Params, and checks them
     return operation, operation.validate_params(parsed.params)
 
 

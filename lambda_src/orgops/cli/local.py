@@ -25,6 +25,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ import boto3
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
-from orgops import operations, org, store
+from orgops import dataset, operations, org, store
 from orgops.cli import progress
 from orgops.cli.common import (
     Aws,
@@ -137,7 +138,8 @@ class _QueryPaginator:
 
 
 class LocalTable:
-    """The status table's calls (``put_item``, ``batch_write_item``, ``query`` by execution), in memory."""
+    """The status table's calls (``put_item``, ``batch_write_item``, ``query`` by execution, and the
+    run item's ``get_item`` and ``update_item`` with ``ADD``), in memory."""
 
     def __init__(self) -> None:
         self._items: dict[tuple[str, str], dict[str, Any]] = {}
@@ -157,6 +159,30 @@ class LocalTable:
             for request in requests:
                 self._put(request["PutRequest"]["Item"])
         return {"UnprocessedItems": {}}
+
+    def get_item(self, TableName: str, Key: Mapping[str, Any], **_: Any) -> dict[str, Any]:
+        with self._lock:
+            item = self._items.get((Key[HASH_KEY]["S"], Key[RANGE_KEY]["S"]))
+            return {"Item": dict(item)} if item is not None else {}
+
+    def update_item(
+        self,
+        TableName: str,
+        Key: Mapping[str, Any],
+        UpdateExpression: str,
+        ExpressionAttributeValues: Mapping[str, Any],
+        **_: Any,
+    ) -> dict[str, Any]:
+        """``ADD attribute :value`` on a number attribute (the run's failure counter), atomically."""
+        action, attribute, placeholder = UpdateExpression.split()
+        if action != "ADD":
+            raise NotImplementedError(f"the local status table only ADDs, not {UpdateExpression!r}")
+        key = (Key[HASH_KEY]["S"], Key[RANGE_KEY]["S"])
+        with self._lock:
+            item = self._items.setdefault(key, dict(Key))
+            total = int(item.get(attribute, {"N": "0"})["N"]) + int(ExpressionAttributeValues[placeholder]["N"])
+            item[attribute] = {"N": str(total)}
+        return {"Attributes": {attribute: {"N": str(total)}}}
 
     def query(self, execution_id: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -332,6 +358,7 @@ def run_local(
     account = session.client("sts").get_caller_identity()["Account"]
     region = session.region_name or "us-east-1"
     execution_arn = local_execution_arn(region, account, name)
+    started = datetime.now(UTC)
     s3, table = LocalS3(work_dir), LocalTable()
     base = StoreSession(session, s3, table)
 
@@ -350,7 +377,10 @@ def run_local(
     )
     common, items = fanned["Common"], fanned["AccountRegions"]
     settings = WorkerSettings(
-        operation=operation.name, member_role_name=member_role_name(operation, role_name), data_bucket=LOCAL_BUCKET
+        operation=operation.name,
+        member_role_name=member_role_name(operation, role_name),
+        data_bucket=LOCAL_BUCKET,
+        status_table=LOCAL_TABLE,
     )
     sessions = TargetSessions(
         base,
@@ -383,8 +413,9 @@ def run_local(
             done = counts.finished + 1
             counts = progress.Counts(
                 total=len(items),
-                succeeded=counts.succeeded + (status != store.FAILED),
+                succeeded=counts.succeeded + (status not in (store.FAILED, store.NOT_RUN)),
                 failed=counts.failed + (status == store.FAILED),
+                not_run=counts.not_run + (status == store.NOT_RUN),
                 running=min(running, len(items) - done),
                 phase=progress.RUNNING,
             )
@@ -396,14 +427,43 @@ def run_local(
     pool.shutdown()
 
     on_progress(
-        progress.Counts(total=len(items), succeeded=counts.succeeded, failed=counts.failed, phase=progress.REPORT)
+        progress.Counts(
+            total=len(items),
+            succeeded=counts.succeeded,
+            failed=counts.failed,
+            not_run=counts.not_run,
+            phase=progress.REPORT,
+        )
     )
     summary = report_handler.build_report(
-        {"Operation": operation.name, "ExecutionId": execution_arn},
+        # StartTime: the run's start for its data set (a state machine's is its execution's).
+        {"Operation": operation.name, "ExecutionId": execution_arn, "StartTime": started.isoformat()},
         ReportSettings(data_bucket=LOCAL_BUCKET, status_table=LOCAL_TABLE),
         base,
     )
-    return copy_report(s3, execution_arn, summary, out_dir)
+    run = copy_report(s3, execution_arn, summary, out_dir)
+    saved = copy_dataset(s3, run, operation.name, started, out_dir)
+    return LocalRun(run.execution_arn, run.summary, [*run.files, *saved])
+
+
+def copy_dataset(s3: LocalS3, run: LocalRun, operation: str, started: datetime, out_dir: Path) -> list[Path]:
+    """The run's data set objects (orgops.dataset) as the report wrote them, under ``out_dir/dataset/``
+    (``orgops query`` reads them there); the summary's URIs are the local files', as in summary.json."""
+    files = []
+    for kind, key in dataset.keys(operation, store.ExecutionRef.parse(run.execution_arn).name, started).items():
+        source = s3.path(LOCAL_BUCKET, key)
+        if not source.is_file():  # no rows: no rows object
+            continue
+        target = out_dir / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if kind == dataset.SUMMARIES:
+            line = json.loads(source.read_text(encoding="utf-8"))
+            line.update(report_uri=run.summary.get("ReportUri"), errors_uri=run.summary.get("ErrorsUri"))
+            target.write_text(dataset.line(line), encoding="utf-8")
+        else:
+            shutil.copyfile(source, target)
+        files.append(target)
+    return files
 
 
 def copy_report(s3: LocalS3, execution_arn: str, summary: Mapping[str, Any], out_dir: Path) -> LocalRun:

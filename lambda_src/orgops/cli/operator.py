@@ -1,4 +1,5 @@
-"""The operator subcommands' flags, help and examples: ``run``, ``local``, ``executions``, ``report``.
+"""The operator subcommands' flags, help and examples: ``run``, ``local``, ``executions``, ``report``
+(and ``doctor``, whose flags live with it in ``orgops.cli.doctor``).
 
 ``register`` adds them to the ``orgops`` parser (``orgops.cli.build_parser``); the commands
 themselves live in ``orgops.cli.run`` and ``orgops.cli.local``.
@@ -33,12 +34,16 @@ examples:
   # start and return at once; follow or fetch later with `orgops report ARN --wait`
   orgops run public-ips --no-wait
 
+  # stop starting targets once more than 5% of them have failed; then run what failed or did not run
+  orgops run tag-remediation --apply --yes --max-errors 5% --preflight
+  orgops run tag-remediation --apply --yes --retry-failed ARN_OF_THAT_RUN
+
   # against the emulator (`orgops emulator` prints the endpoint)
   orgops run public-ips --endpoint-url http://127.0.0.1:5000 --region us-east-1
 
 The input sent is exactly the documented execution input:
   {{"Regions": [...] | "ALL", "Accounts": {{"Include", "Exclude", "OrganizationalUnits", "Tags"}},
-   "Params": {{...}}, "DryRun": true}}
+   "Params": {{...}}, "DryRun": true, "MaxErrors": 3 | "10%", "RetryFailed": ARN, "Preflight": true}}
 Flags not given are left out, so the deployed defaults apply. It is validated here, with the
 fanout's own code, and --out is checked writable, before anything starts. Ctrl-C offers to stop
 the execution (SIGTERM leaves it running); a run that ends FAILED, TIMED_OUT or ABORTED gets a
@@ -128,6 +133,18 @@ def register(sub: Any) -> None:
     )
     p.add_argument("operation", help="the operation to run (`orgops list`)")
     add_targeting_arguments(p)
+    p.add_argument(
+        "--retry-failed",
+        metavar="EXECUTION_ARN",
+        help="run exactly the FAILED and NOT_RUN targets of that earlier execution of OPERATION, with its Params "
+        "unless --param/--params-file are given (no target flags)",
+    )
+    p.add_argument(
+        "--preflight",
+        action="store_true",
+        help="first check that the worker can assume every selected account's member role; fail naming the "
+        "unreachable accounts, before any target runs",
+    )
     p.add_argument("--name", help="execution name (default: OPERATION-<UTC time>-<random>)")
     p.add_argument("--no-wait", action="store_true", help="print the execution ARN and return at once")
     _add_wait_arguments(p)
@@ -198,3 +215,7 @@ def register(sub: Any) -> None:
     add_aws_arguments(p)
     add_output_argument(p)
     p.set_defaults(func=cli_run.cmd_report)
+
+    from orgops.cli import doctor
+
+    doctor.register(sub, _formatter)

@@ -37,10 +37,11 @@ class Counts:
     running: int = 0
     phase: str = STARTING
     unit: str = "targets"
+    not_run: int = 0  # NOT_RUN: not started, the run's MaxErrors was exceeded
 
     @property
     def finished(self) -> int:
-        return self.succeeded + self.failed
+        return self.succeeded + self.failed + self.not_run
 
 
 def format_duration(seconds: float) -> str:
@@ -65,8 +66,9 @@ def render(counts: Counts, elapsed: float, width: int = 80, unicode: bool = True
     else:
         bar = empty * cells
         done = f"{counts.finished} {counts.unit}"
+    not_run = f"  not run {counts.not_run}" if counts.not_run else ""
     line = (
-        f"[{bar}]  {done}  ok {counts.succeeded}  failed {counts.failed}  running {counts.running}  "
+        f"[{bar}]  {done}  ok {counts.succeeded}  failed {counts.failed}{not_run}  running {counts.running}  "
         f"{format_duration(elapsed)}  {counts.phase}"
     )
     return line[:width]
@@ -86,6 +88,7 @@ def apply_events(counts: Counts, events: Iterable[Mapping[str, Any]]) -> Counts:
     """``counts`` advanced by history events of the inline path (a fold: pages can be added one by one)."""
     started = counts.running + counts.finished
     succeeded, failed, total, phase = counts.succeeded, counts.failed, counts.total, counts.phase
+    not_run = counts.not_run
     for event in events:
         kind = event.get("type", "")
         if kind == "TaskStateEntered":
@@ -104,12 +107,16 @@ def apply_events(counts: Counts, events: Iterable[Mapping[str, Any]]) -> Counts:
             status = _status_output(event)
             if status == "FAILED":
                 failed += 1
+            elif status == "NOT_RUN":
+                not_run += 1
             elif status is not None:
                 succeeded += 1
         elif kind in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             phase = DONE
-    running = max(0, started - succeeded - failed)
-    return replace(counts, total=total, succeeded=succeeded, failed=failed, running=running, phase=phase)
+    running = max(0, started - succeeded - failed - not_run)
+    return replace(
+        counts, total=total, succeeded=succeeded, failed=failed, not_run=not_run, running=running, phase=phase
+    )
 
 
 class HistoryCounter:

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from orgops import store, targets
+from orgops import dataset, retry, store, targets
 from orgops.cli import progress
 from orgops.cli.common import (
     EXIT_EXECUTION_FAILED,
@@ -136,6 +136,12 @@ def execution_name(operation: str, now: datetime | None = None, suffix: str | No
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     tail = f"-{stamp}-{suffix or secrets.token_hex(2)}"
     return operation[: 80 - len(tail)] + tail
+
+
+def execution_arn_of(state_machine_arn: str, name: str) -> str:
+    """The ARN an execution named ``name`` of the state machine gets."""
+    parts = state_machine_arn.split(":")
+    return ":".join([*parts[:5], "execution", parts[6], name])
 
 
 def summary_uri(report_uri: str) -> str:
@@ -300,11 +306,16 @@ def print_result(doc: Mapping[str, Any], seconds: float | None, stream: TextIO) 
                 f"{summary.get('Status') or doc['Status']}",
                 file=stream,
             )
+        not_run = f", {summary['NotRun']} not run" if summary.get("NotRun") else ""
         print(
             f"targets    {summary['Targets']}: {summary['Succeeded']} succeeded, {summary['Failed']} failed, "
-            f"{summary['Skipped']} skipped",
+            f"{summary['Skipped']} skipped{not_run}",
             file=stream,
         )
+        if summary.get("Stopped"):
+            print(f"stopped    {summary['Stopped']}", file=stream)
+        if summary.get("RetryOf"):
+            print(f"retry of   {summary['RetryOf']}", file=stream)
         print(f"rows       {summary['Rows']}", file=stream)
         print(f"report     {summary['ReportUri']}", file=stream)
         if summary.get("ErrorsUri"):
@@ -395,6 +406,30 @@ def save_report(s3: Any, summary: Mapping[str, Any], out_dir: Path) -> list[Path
         ) from None
 
 
+def download_dataset(aws: Aws, described: Mapping[str, Any], summary: Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """The run's data set objects (orgops.dataset), those it has, under ``out_dir/dataset/`` (where
+    ``orgops query`` reads them): dated by the execution's first history event, as the report dates
+    them (its ``startDate`` when the history cannot be read)."""
+    arn = str(described["executionArn"])
+    try:
+        started = dataset.execution_started(aws.client("stepfunctions", arn_region(arn)), arn)
+    except (ClientError, ValueError):
+        started = described["startDate"]
+    bucket, _key = store.parse_s3_uri(str(summary["ReportUri"]))
+    operation = str(summary.get("Operation") or "")
+    s3 = aws.client("s3")
+    files = []
+    for key in dataset.keys(operation, store.ExecutionRef.parse(arn).name, started).values():
+        path = out_dir / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            s3.download_file(bucket, key, str(path))
+        except ClientError:  # no rows (no rows object), or a report step older than the data set
+            continue
+        files.append(path)
+    return files
+
+
 def finish(
     aws: Aws,
     described: dict[str, Any],
@@ -414,6 +449,7 @@ def finish(
         ref = store.ExecutionRef.parse(described["executionArn"])
         target = out_dir or default_out_dir(str(summary.get("Operation") or operation), ref.name)
         files = save_report(aws.client("s3"), summary, target)
+        files += download_dataset(aws, described, summary, target)
     doc = result_document(described, summary, files)
     if output == "json":
         print_json(doc)
@@ -453,6 +489,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     aws = Aws.from_args(args)
     sfn = aws.client("stepfunctions")
     machine = find_state_machine(sfn, operation.name, args.state_machine_arn, args.tf_outputs, args.name_prefix)
+    if args.retry_failed:  # the fanout refuses another state machine's execution too; here nothing starts
+        retry.check_same_state_machine(args.retry_failed, execution_arn_of(machine, name), operation.name)
     sfn = aws.client("stepfunctions", arn_region(machine))
     # Exactly the compact UTF-8 JSON whose size targets.parse_input checked (256 KiB, as Step
     # Functions counts it): not json.dumps' default \u escapes, which are up to 3 times longer.

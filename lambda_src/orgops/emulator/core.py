@@ -25,9 +25,10 @@ from orgops.emulator.world import (
     install_member_roles,
     member_role_trusts,
 )
-from orgops.sessions import DEFAULT_ADMIN_ROLE, DEFAULT_READONLY_ROLE, new_session
+from orgops.sessions import DEFAULT_ADMIN_ROLE, DEFAULT_READONLY_ROLE, client, new_session
 
 DEFAULT_REGION = "us-east-1"
+STACK_SETS_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
 # The member roles, by the operation role they serve (modules/member-roles).
 MEMBER_ROLE_NAMES = {"readonly": DEFAULT_READONLY_ROLE, "admin": DEFAULT_ADMIN_ROLE}
 MOTO_CONFIG: dict[str, Any] = {
@@ -134,6 +135,9 @@ class Emulator:
     ) -> Emulator:
         session = new_session(region, **CREDENTIALS)
         ensure_organization(session)
+        # README "Deploying", step 1: trusted access for StackSets, which the member roles' StackSet needs
+        # (not for Account Management: the emulator does not check it, see "Known differences").
+        client(session, "organizations", "us-east-1").enable_aws_service_access(ServicePrincipal=STACK_SETS_PRINCIPAL)
         stack = deploy(session, region, operations, settings)
         # modules/member-roles: the StackSet (automatic deployment: accounts created from now on
         # get the roles) and the roles in the management account itself.

@@ -61,6 +61,7 @@ class OperationSettings:
     worker_retry_max_attempts: int = 2
     worker_memory_size: int = 256
     worker_reserved_concurrency: int = 50  # PutFunctionConcurrency on the worker (enforced)
+    max_errors: str | None = None  # the default MaxErrors ("3", "10%"); None: no budget
 
 
 # modules/operation/limits.tf's RecordStatus Retry (fixed in Terraform too).
@@ -190,6 +191,7 @@ def definition_variables(
         "default_regions": ",".join(op.regions),
         "distributed_threshold": op.distributed_threshold,
         "batch_size": op.batch_size,
+        "max_errors": op.max_errors or "",  # modules/operation: var.max_errors == null ? "" : var.max_errors
         "max_concurrency": op.max_concurrency,
         "distributed_max_concurrency": op.distributed_max_concurrency,
         "tolerated_failure_percentage": f"{op.tolerated_failure_percentage:d}",
@@ -258,6 +260,7 @@ def worker_environment(
         "ORGOPS_OPERATION_ROLE": operations.get(operation).role,
         "ORGOPS_MEMBER_ROLE_NAME": member_role_name(operation, prefix),
         "ORGOPS_DATA_BUCKET": data_bucket,
+        "ORGOPS_STATUS_TABLE": names(prefix)["status_table"],
         "ORGOPS_INVENTORY_TABLE": inventory_table,
         "ORGOPS_OPERATION_MODULES": modules,
         **POWERTOOLS_ENV,

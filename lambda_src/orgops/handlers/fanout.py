@@ -2,9 +2,17 @@
 
 Event (built by the state machine's first task):
     {"Input": <execution input>, "Operation": "public-ips", "DefaultRegions": "eu-west-1,us-east-1",
-     "DistributedThreshold": 1000, "BatchSize": 20, "ExecutionId": <execution ARN>}
+     "DistributedThreshold": 1000, "BatchSize": 20, "DefaultMaxErrors": "" | "3" | "10%",
+     "WorkerFunction": <the operation's worker ARN>, "ExecutionId": <execution ARN>}
 Output: the common parameters once, and either the targets inline (``AccountRegions``) or, above
 the threshold, a pointer to batches of targets in S3 for the distributed Map.
+
+``MaxErrors`` (the input's, else Terraform's ``max_errors``) becomes a count of the planned targets
+in ``Common.MaxErrors``, and the run's item (``store.RUN_TARGET``) is written for the workers'
+failure counter. ``RetryFailed`` plans the failed and not-run targets of an earlier execution
+instead of listing the organization (``orgops.retry``). ``Preflight: true`` invokes the worker in
+pre-flight mode for one target per account and fails, naming the unreachable accounts, before
+anything is written (``orgops.preflight``).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from typing import Any
 
 import boto3
 
-from orgops import inventory, observability, operations, org, regions, store, targets
+from orgops import inventory, observability, operations, org, preflight, regions, retry, store, targets
 from orgops.config import FanoutSettings
 from orgops.errors import InvalidInput
 from orgops.operations.base import Operation
@@ -39,7 +47,9 @@ def validate(event: Mapping[str, Any]) -> tuple[Operation, targets.ExecutionInpu
     """Everything that can be checked without AWS: operation, input, the operation's Params."""
     operation = operations.get(str(event.get("Operation", "")))
     execution_input = targets.parse_input(event.get("Input"))
-    params = operation.validate_params(execution_input.params)
+    # A retry given no Params reuses the earlier run's, validated once they are read (``fanout``).
+    reused = execution_input.retry_failed is not None and not execution_input.params_given
+    params = {} if reused else operation.validate_params(execution_input.params)
     if operation.scope == "organization" and execution_input.accounts != targets.AccountFilter():
         raise InvalidInput(
             "Accounts",
@@ -148,23 +158,31 @@ def needs(operation: Operation, execution_input: targets.ExecutionInput, default
     )
 
 
-def fanout(
+def max_errors_of(event: Mapping[str, Any], execution_input: targets.ExecutionInput) -> targets.MaxErrors | None:
+    """The run's MaxErrors: the execution input's, else the deployed default (Terraform's ``max_errors``)."""
+    if execution_input.max_errors is not None:
+        return execution_input.max_errors
+    default = event.get("DefaultMaxErrors")
+    if default in (None, ""):
+        return None
+    if isinstance(default, str) and default.isdigit():
+        default = int(default)
+    return targets.parse_max_errors(default, "DefaultMaxErrors (Terraform max_errors)")
+
+
+def plan_organization(
     event: Mapping[str, Any],
     settings: FanoutSettings,
     session: boto3.Session,
-    now: float | None = None,
+    operation: Operation,
+    execution_input: targets.ExecutionInput,
     *,
-    clock: inventory.Clock | None = None,
-    budget_seconds: float = inventory.FANOUT_BUDGET_SECONDS,
-) -> dict[str, Any]:
-    clock = clock or inventory.RealClock()
-    started = clock.now()
-    operation, execution_input, params = validate(event)
-    threshold = _int_setting(event, "DistributedThreshold", 1000)
-    batch_size = _int_setting(event, "BatchSize", 20)
-    execution_arn = str(event["ExecutionId"])
-    execution = store.ExecutionRef.parse(execution_arn)
-
+    clock: inventory.Clock,
+    started: float,
+    now: float | None,
+    budget_seconds: float,
+) -> targets.TargetPlan:
+    """List and filter the organization: the targets of a run that is not a retry."""
     mgmt = org.management_session(session, settings.org_role_arn)
     selection = execution_input.accounts
     wanted = needs(operation, execution_input, str(event.get("DefaultRegions", "")))
@@ -191,20 +209,68 @@ def fanout(
     regions_for, skipped_regions, not_enabled_for = regions_chooser(
         operation, execution_input, str(event.get("DefaultRegions", "")), mgmt, selected, regions_of
     )
-    plan = targets.plan_targets(selected, selection, regions_for, skipped_regions, not_enabled_for)
+    return targets.plan_targets(selected, selection, regions_for, skipped_regions, not_enabled_for)
+
+
+def fanout(
+    event: Mapping[str, Any],
+    settings: FanoutSettings,
+    session: boto3.Session,
+    now: float | None = None,
+    *,
+    clock: inventory.Clock | None = None,
+    budget_seconds: float = inventory.FANOUT_BUDGET_SECONDS,
+) -> dict[str, Any]:
+    clock = clock or inventory.RealClock()
+    started = clock.now()
+    operation, execution_input, params = validate(event)
+    threshold = _int_setting(event, "DistributedThreshold", 1000)
+    batch_size = _int_setting(event, "BatchSize", 20)
+    execution_arn = str(event["ExecutionId"])
+    execution = store.ExecutionRef.parse(execution_arn)
+    max_errors = max_errors_of(event, execution_input)
+
+    retried: retry.Retry | None = None
+    if execution_input.retry_failed:
+        retried = retry.plan_retry(
+            session,
+            settings.data_bucket,
+            settings.status_table,
+            operation.name,
+            execution_arn,
+            execution_input.retry_failed,
+        )
+        plan = targets.TargetPlan(retried.targets, ())
+        if not execution_input.params_given:  # the earlier run's Params, checked again
+            params = operation.validate_params(retried.params)
+    else:
+        plan = plan_organization(
+            event,
+            settings,
+            session,
+            operation,
+            execution_input,
+            clock=clock,
+            started=started,
+            now=now,
+            budget_seconds=budget_seconds,
+        )
 
     expires_at = int((time.time() if now is None else now) + settings.result_ttl_days * DAY)
+    common: dict[str, Any] = {
+        "Operation": operation.name,
+        "Params": params,
+        "DryRun": execution_input.dry_run,
+        "ExpiresAt": expires_at,
+    }
+    if max_errors is not None:  # as a count of this run's planned targets: the workers compare it
+        common["MaxErrors"] = max_errors.limit(len(plan.targets))
     result: dict[str, Any] = {
         "Operation": operation.name,
         "ExecutionId": execution_arn,
         "TargetCount": len(plan.targets),
         "Skipped": len(plan.skipped) + len(plan.not_enabled),
-        "Common": {
-            "Operation": operation.name,
-            "Params": params,
-            "DryRun": execution_input.dry_run,
-            "ExpiresAt": expires_at,
-        },
+        "Common": common,
         "Mode": INLINE,
         "AccountRegions": [t.as_item() for t in plan.targets],
         "Batches": None,
@@ -216,12 +282,30 @@ def fanout(
     if distributed:
         result.update(Mode=DISTRIBUTED, AccountRegions=[], Batches={"Bucket": settings.data_bucket, "Key": key})
     check_output_size(result)  # before anything is written: a refused run leaves nothing behind
+    if execution_input.preflight:  # before anything is written too: an unreachable account fails the run
+        function = str(event.get("WorkerFunction") or "")
+        if not function:
+            raise InvalidInput("Preflight", "this state machine passes no WorkerFunction to the fanout: redeploy it")
+        preflight.require_reachable(preflight.check(client(session, "lambda"), function, plan.targets, execution_arn))
 
-    if plan.skipped or plan.not_enabled:
+    run = []
+    if max_errors is not None or retried is not None:
+        run.append(
+            store.run_item(
+                execution_arn,
+                expires_at,
+                planned=len(plan.targets),
+                max_errors=common.get("MaxErrors"),
+                max_errors_text=max_errors.text if max_errors is not None else None,
+                retry_of=retried.of if retried is not None else None,
+            )
+        )
+    if plan.skipped or plan.not_enabled or run:
         store.batch_write(
             client(session, "dynamodb"),
             settings.status_table,
             [
+                *run,
                 *store.skipped_items(execution_arn, plan.skipped, "AccountNotActive", expires_at),
                 *store.skipped_items(
                     execution_arn,

@@ -4,7 +4,9 @@ Two events. From the state machine's Report step: the fanout's output fields {"O
 "ExecutionId", "MapError"} (``MapError``: null, or the error either Map state caught when it failed
 as a whole); the output (the execution's output) is {"Operation", "Targets", "Succeeded",
 "Failed", "Skipped", "Rows", "ReportUri", "ErrorsUri"}, with ``"NeverRun"`` (planned targets
-without a status, listed in errors.csv) and ``"MapError"`` when there are any. From EventBridge, when an execution ended
+without a status, listed in errors.csv) and ``"MapError"`` when there are any, ``"NotRun"`` and
+``"Stopped"`` when MaxErrors stopped the run (NOT_RUN targets, listed in errors.csv), ``"RetryOf"``
+for a retry (``RetryFailed``: the execution it retried). From EventBridge, when an execution ended
 FAILED, TIMED_OUT or ABORTED: a "Step Functions Execution Status Change" event (``detail``:
 ``executionArn``, ``stateMachineArn``, ``status``; ``modules/operation`` adds ``"Operation"``):
 a partial report of the targets that finished, the same files, and ``"Partial": true`` with the
@@ -26,7 +28,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from orgops import observability, operations, report, store
+from orgops import dataset, observability, operations, report, store
 from orgops.asl import FANOUT_STATE
 from orgops.config import ReportSettings
 from orgops.sessions import client, new_session
@@ -138,14 +140,46 @@ def build_report(
     keys = store.report_keys(operation.name, execution)
     bucket = settings.data_bucket
 
-    counts = report.tally(store.iter_statuses(ddb, settings.status_table, execution.arn))
+    # The run's data set (orgops.dataset): its statuses and rows pass through it on their way.
+    started = dataset.run_started(event, lambda: client(session, "stepfunctions"), execution.arn)
+    data = dataset.RunWriter(s3, bucket, operation, execution, started)
+    try:
+        summary = _write_report(request, operation, execution, settings, s3, ddb, keys, data)
+    except BaseException:
+        data.abort()
+        raise
+    data.finish(summary)
+    if request.partial:  # the EventBridge rule has told the topic how the execution ended
+        return summary
+    if settings.topic_arn:
+        report.publish_sns(client(session, "sns"), settings.topic_arn, summary)
+    if settings.slack_webhook_parameter:
+        notify_slack(session, settings.slack_webhook_parameter, summary, poster)
+    return summary
+
+
+def _write_report(
+    request: ReportRequest,
+    operation: operations.Operation,
+    execution: store.ExecutionRef,
+    settings: ReportSettings,
+    s3: Any,
+    ddb: Any,
+    keys: dict[str, str],
+    data: dataset.RunWriter,
+) -> dict[str, Any]:
+    """report.csv, errors.csv and summary.json; returns the summary."""
+    bucket = settings.data_bucket
+    counts = report.tally(data.statuses(store.iter_statuses(ddb, settings.status_table, execution.arn)))
     # Every planned target appears once: one without a status (its worker, its status write or its
     # batch failed; or, in a partial report, it never finished) is a failure with the reason.
     plan = read_plan(s3, bucket, execution)
+    recorded = len(counts.failures)
     report.reconcile(counts, plan, reconcile_code(request))
+    data.never_run(counts.failures[recorded:])
     # Closed as soon as the upload ends: a failed upload stops the reads at once.
     with closing(report.report_rows(s3, bucket, execution, counts.with_rows)) as target_rows:
-        rows = report.write_csv(s3, bucket, keys["report"], operation.report_columns, target_rows)
+        rows = report.write_csv(s3, bucket, keys["report"], operation.report_columns, data.rows(target_rows))
     errors_uri = None
     if counts.failures:
         report.write_csv(s3, bucket, keys["errors"], report.ERROR_COLUMNS, counts.failures)
@@ -162,6 +196,15 @@ def build_report(
     }
     if counts.never_run:  # the execution's output says how many planned targets never ran (errors.csv: which)
         summary["NeverRun"] = counts.never_run
+    # The run's own item (MaxErrors, RetryFailed): not-run targets, why the run stopped, what it retried.
+    run = store.read_run(ddb, settings.status_table, execution.arn)
+    if counts.not_run:
+        summary["NotRun"] = counts.not_run
+    stopped = report.stopped(run, counts)
+    if stopped:
+        summary["Stopped"] = stopped
+    if run and run.get("retry_of"):
+        summary["RetryOf"] = run["retry_of"]
     if request.map_error:
         summary["MapError"] = request.map_error
     if request.partial:
@@ -172,12 +215,6 @@ def build_report(
         Body=json.dumps({**summary, "ExecutionId": execution.arn}, indent=2).encode(),
         ContentType="application/json",
     )
-    if request.partial:  # the EventBridge rule has told the topic how the execution ended
-        return summary
-    if settings.topic_arn:
-        report.publish_sns(client(session, "sns"), settings.topic_arn, summary)
-    if settings.slack_webhook_parameter:
-        notify_slack(session, settings.slack_webhook_parameter, summary, poster)
     return summary
 
 

@@ -1,14 +1,24 @@
 """Worker: run one operation for one target, store its rows, return a small status.
 
 Event (the Map's ItemSelector): {"Target": {"AccountId", "AccountName", "Region"},
-"Common": {"Operation", "Params", "DryRun", "ExpiresAt"}, "ExecutionId": <execution ARN>}.
+"Common": {"Operation", "Params", "DryRun", "ExpiresAt", "MaxErrors"?}, "ExecutionId": <execution ARN>}.
 Output: {"AccountId", "AccountName", "Region", "Status", "Rows", "ErrorCode", "ErrorMessage"}
 (never the rows). Expected failures (the role cannot be assumed, an AWS error the operation did
 not handle) are returned as FAILED; a bug raises, and the state machine's Catch records it.
+
+The error budget (``Common.MaxErrors``, a count of targets): before starting, the worker reads the
+run's failure counter (``store.RUN_TARGET``); once more targets than MaxErrors have failed it returns
+``NOT_RUN`` and never calls the operation. Each of its own failures, and each exception it raises,
+adds one to the counter (atomically). A worker that times out or runs out of memory cannot: the
+report counts it, the budget does not.
+
+Pre-flight (``{"Preflight": true, "Target": {...}}``, from the fanout or ``orgops doctor``): only
+assume the member role in the target's account and answer ``OK`` or the error; nothing else runs.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +38,9 @@ from orgops.text import safe_message
 # ``OptInRequired`` means "not subscribed to this service", not "region not enabled".
 MAX_MESSAGE = 1000
 MAX_CODE = 200
+PREFLIGHT_OK = "OK"  # orgops.preflight.OK: the member role was assumed
+MAX_ERRORS_CODE = "MaxErrors"  # the error code of a NOT_RUN target
+LOG = logging.getLogger(__name__)
 
 
 def status(target: Target, state: str, rows: int = 0, code: str = "", message: str = "") -> dict[str, Any]:
@@ -79,11 +92,97 @@ def run_target(
     return status(target, store.SUCCEEDED, rows=len(lines))
 
 
+def preflight(event: Mapping[str, Any], settings: WorkerSettings, sessions: RoleSessions) -> dict[str, Any]:
+    """Assume the member role in the target's account, nothing more: ``OK``, or FAILED with the error."""
+    target = Target.from_item(event["Target"])
+    answer = {"Preflight": True, "Role": settings.member_role_name}
+    try:
+        declared_operation(settings)
+        sessions.for_account(target.account_id)
+    except OrgopsError as exc:
+        return {**status(target, store.FAILED, code=exc.code, message=str(exc)), **answer}
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        code, message = str(err.get("Code", "ClientError")), str(err.get("Message", ""))
+        return {**status(target, store.FAILED, code=code, message=message), **answer}
+    except BotoCoreError as exc:
+        return {**status(target, store.FAILED, code=type(exc).__name__, message=str(exc)), **answer}
+    return {**status(target, PREFLIGHT_OK), **answer}
+
+
+class ErrorBudget:
+    """The run's MaxErrors, read and counted in the status table (``store.RUN_TARGET``)."""
+
+    def __init__(self, limit: int, ddb: Any, table: str, execution_arn: str) -> None:
+        self.limit, self._ddb, self._table, self._arn = limit, ddb, table, execution_arn
+
+    @classmethod
+    def of(cls, event: Mapping[str, Any], settings: WorkerSettings, base: boto3.Session) -> ErrorBudget | None:
+        limit = (event.get("Common") or {}).get("MaxErrors")
+        if limit is None:
+            return None
+        if not settings.status_table:
+            raise ConfigurationError(
+                "this run has MaxErrors, but the worker has no ORGOPS_STATUS_TABLE to count failures in; "
+                "deploy it with Terraform (modules/operation)"
+            )
+        return cls(int(limit), client(base, "dynamodb"), settings.status_table, str(event["ExecutionId"]))
+
+    def failures(self) -> int:
+        return store.read_failures(self._ddb, self._table, self._arn)
+
+    def count(self) -> str:
+        """Count one failure; '' or, when the counter could not be written, what to add to the message."""
+        try:
+            store.count_failure(self._ddb, self._table, self._arn)
+        except (ClientError, BotoCoreError) as exc:
+            code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
+            LOG.warning("failure not counted against MaxErrors: %s", code)
+            return f" (not counted against MaxErrors: {code})"
+        return ""
+
+
+def not_run(target: Target, limit: int, failures: int) -> dict[str, Any]:
+    return status(
+        target,
+        store.NOT_RUN,
+        code=MAX_ERRORS_CODE,
+        message=(
+            f"not run: {failures} targets of this execution had failed when this one was to start, more than "
+            f"MaxErrors {limit} allows, so the run stopped starting targets (those already running finished); "
+            "orgops run OPERATION --retry-failed EXECUTION_ARN runs the failed and not-run targets"
+        ),
+    )
+
+
 def work(
     event: Mapping[str, Any], settings: WorkerSettings, base: boto3.Session, sessions: RoleSessions | None = None
 ) -> dict[str, Any]:
-    target = Target.from_item(event["Target"])
     sessions = sessions or RoleSessions(base, settings.member_role_name)
+    if event.get("Preflight") is True:
+        return preflight(event, settings, sessions)
+    target = Target.from_item(event["Target"])
+    budget = ErrorBudget.of(event, settings, base)
+    if budget is None:
+        return run_or_fail(event, settings, base, sessions)
+    failures = budget.failures()
+    if failures > budget.limit:
+        return not_run(target, budget.limit, failures)
+    try:
+        result = run_or_fail(event, settings, base, sessions)
+    except Exception:  # the state machine's Catch records it FAILED: count it first
+        budget.count()
+        raise
+    if result["Status"] == store.FAILED:
+        result["ErrorMessage"] = safe_message(result["ErrorMessage"] + budget.count(), MAX_MESSAGE)
+    return result
+
+
+def run_or_fail(
+    event: Mapping[str, Any], settings: WorkerSettings, base: boto3.Session, sessions: RoleSessions
+) -> dict[str, Any]:
+    """Run the target: its status, FAILED for the errors a target can meet; a bug raises."""
+    target = Target.from_item(event["Target"])
     try:
         declared_operation(settings)  # before assuming anything
         member = sessions.for_account(target.account_id)

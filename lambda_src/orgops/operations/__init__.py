@@ -193,17 +193,24 @@ def get(name: str) -> Operation:
         ) from None
 
 
-MANIFEST_VERSION = 2
+# 3: each operation's scoped resources and conditions (``resources``, ``conditions``).
+MANIFEST_VERSION = 3
 
 
 def manifest(registry: dict[str, Operation] | None = None) -> dict[str, object]:
     """What Terraform needs of each operation (``dist/operations.json``, written by build.py):
     the module that declares it and whether it is a built-in (Terraform sets the user's modules
-    in ``ORGOPS_OPERATION_MODULES``), its role, the IAM actions its member role must allow, and
-    its report's columns."""
+    in ``ORGOPS_OPERATION_MODULES``), its role, the IAM actions its member role must allow, the
+    ARN patterns the scoped ones are allowed on (``resources``: action -> patterns with
+    ``${Partition}`` and ``${Account}``; every other action is allowed on "*") and the conditions
+    of those that have one (``conditions``: action -> {operator: {key: values}}), and its report's
+    columns."""
     ops = REGISTRY if registry is None else registry
+    from orgops import dataset  # the data set's tables (its column types): modules/dataset reads them
+
     return {
         "version": MANIFEST_VERSION,
+        "dataset": dataset.manifest_section(ops),
         "operations": {
             name: {
                 "module": ORIGINS.get(name, op.run.__module__),
@@ -211,7 +218,10 @@ def manifest(registry: dict[str, Operation] | None = None) -> dict[str, object]:
                 "role": op.role,
                 "mutating": op.mutating,
                 "actions": sorted({*op.actions, *op.extra_actions}),
+                "resources": {a: list(p) for a, p in op.resources.items()},
+                "conditions": op.describe()["conditions"],
                 "columns": list(op.report_columns),
+                "column_types": dataset.column_types(op),
             }
             for name, op in sorted(ops.items())
         },

@@ -14,6 +14,17 @@ An operation is one module under ``orgops.operations`` with a module-level ``OPE
 ``Target`` (account id, name, region), the validated ``Params`` with defaults filled in, and
 ``dry_run``. It returns rows: dicts whose keys are exactly ``columns``.
 
+Permissions: ``actions`` (and ``extra_actions``) are the IAM actions its member role is allowed.
+Each is allowed on ``"*"`` unless ``resources`` scopes it to ARN patterns, written with the
+Service Authorization Reference's placeholders ``${Partition}`` and ``${Account}`` (the member
+role's own partition and account, put in by Terraform and CloudFormation):
+
+    resources={"ec2:RevokeSecurityGroupIngress": ("arn:${Partition}:ec2:*:${Account}:security-group/*",)},
+
+An action AWS authorises on "*" only (most ``List*``/``Describe*``, ``tag:TagResources``) stays
+unscoped. ``conditions`` adds an IAM condition to an action's grant, e.g.
+``{"iam:CreateServiceLinkedRole": {"StringEquals": {"iam:AWSServiceName": ("inspector2.amazonaws.com",)}}}``.
+
 Roles and scopes:
 
 - ``role``: ``readonly`` or ``admin`` (the member-account role the worker assumes), or
@@ -31,9 +42,11 @@ raised, so the rows always record what was already applied.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from orgops.errors import InvalidInput
@@ -53,6 +66,35 @@ Row = dict[str, Any]
 RunFunction = Callable[["boto3.Session", "Target", Mapping[str, Any], bool], Iterable[Row]]
 
 IAM_ACTION = re.compile(r"[a-z0-9-]+:[A-Za-z0-9]+")
+# The placeholders of a scoped resource (and of a condition's values): the partition and the
+# account of the member role, as the Service Authorization Reference writes them in its ARN
+# templates. Terraform substitutes its partition and account (the management account's roles);
+# the StackSet's template says ${AWS::Partition} and ${AWS::AccountId} (Fn::Sub).
+PARTITION = "${Partition}"
+ACCOUNT = "${Account}"
+PLACEHOLDERS = (PARTITION, ACCOUNT)
+# arn:${Partition}:service:region:account:resource, the region a name, "*" or empty (global
+# services), the account ${Account} (the member role's own), "aws" (AWS-owned) or empty (S3,
+# API Gateway, AMIs and snapshots have none in their ARNs). Never another account, never "*".
+RESOURCE_ARN = re.compile(
+    r"arn:\$\{Partition\}:(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9*-]*):(?P<account>\$\{Account\}|aws|):(?P<resource>\S+)"
+)
+CONDITION_OPERATORS = frozenset(
+    {
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "ArnEquals",
+        "ArnNotEquals",
+        "ArnLike",
+        "ArnNotLike",
+        "Bool",
+        "Null",
+    }
+)
+CONDITION_KEY = re.compile(r"[a-z0-9-]+:[A-Za-z0-9_./:-]+")
 # Columns every report starts with, before the operation's own.
 TARGET_COLUMNS = ("account_id", "account_name", "region")
 # Columns every operation that changes something reports (see ``Operation.mutating``).
@@ -186,6 +228,17 @@ class Operation:
     # created on first use, the resource's own tagging action behind tag:TagResources): each with
     # the reason in a comment where it is declared.
     extra_actions: tuple[str, ...] = ()
+    # Actions (of the two above) allowed only on these ARN patterns instead of "*": every action
+    # whose resource types the IAM database lists (the Service Authorization Reference), written
+    # with ${Partition} and ${Account}; tests/terraform/test_iam_database.py checks each pattern
+    # is of its action's resource types.
+    resources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Actions allowed only under an IAM condition: action -> {operator: {key: values}}.
+    conditions: Mapping[str, Mapping[str, Mapping[str, tuple[str, ...]]]] = field(default_factory=dict)
+    # The data set's type of each of ``columns`` that is not text (orgops.dataset.TYPES: bigint,
+    # double, boolean, timestamp, date); every other column is a string. The Athena tables are
+    # generated from these (the manifest), and the report types the cells it stores with them.
+    column_types: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -201,6 +254,76 @@ class Operation:
             raise ValueError(f"{self.name}: actions must be IAM actions such as ec2:DescribeVolumes, got {bad}")
         if len(set(self.columns)) != len(self.columns) or set(self.columns) & set(TARGET_COLUMNS):
             raise ValueError(f"{self.name}: columns must be unique and not repeat {', '.join(TARGET_COLUMNS)}")
+        object.__setattr__(self, "resources", MappingProxyType(self._checked_resources()))
+        object.__setattr__(self, "conditions", MappingProxyType(self._checked_conditions()))
+
+    def _declared(self, action: Any, what: str) -> str:
+        declared = {*self.actions, *self.extra_actions}
+        if action not in declared:
+            raise ValueError(
+                f"{self.name}: {what} names {action!r}, which is not one of its actions or extra_actions "
+                f"({', '.join(sorted(declared)) or 'none'}): declare it, or take it out of {what}"
+            )
+        return str(action)
+
+    def _checked_resources(self) -> dict[str, tuple[str, ...]]:
+        if not isinstance(self.resources, Mapping):
+            raise ValueError(f"{self.name}: resources must map actions to tuples of ARN patterns")
+        out: dict[str, tuple[str, ...]] = {}
+        for action, patterns in sorted(self.resources.items()):
+            self._declared(action, "resources")
+            if isinstance(patterns, str) or not isinstance(patterns, (tuple, list)) or not patterns:
+                raise ValueError(
+                    f"{self.name}: resources of {action} must be a non-empty tuple of ARN patterns, got {patterns!r}"
+                )
+            for pattern in patterns:
+                problem = resource_pattern_problem(pattern)
+                if problem:
+                    raise ValueError(f"{self.name}: resources of {action}: {problem}")
+            out[action] = tuple(sorted(set(patterns)))
+        return out
+
+    def _checked_conditions(self) -> dict[str, dict[str, dict[str, tuple[str, ...]]]]:
+        if not isinstance(self.conditions, Mapping):
+            raise ValueError(f"{self.name}: conditions must map actions to {{operator: {{key: values}}}}")
+        out: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {}
+        for action, condition in sorted(self.conditions.items()):
+            self._declared(action, "conditions")
+            where = f"{self.name}: conditions of {action}"
+            if not isinstance(condition, Mapping) or not condition:
+                raise ValueError(f"{where} must be {{operator: {{key: values}}}}, got {condition!r}")
+            checked: dict[str, dict[str, tuple[str, ...]]] = {}
+            for operator, keys in sorted(condition.items()):
+                if operator not in CONDITION_OPERATORS:
+                    raise ValueError(f"{where}: {operator!r} is not one of {', '.join(sorted(CONDITION_OPERATORS))}")
+                if not isinstance(keys, Mapping) or not keys:
+                    raise ValueError(f"{where}: {operator} must map condition keys to values, got {keys!r}")
+                checked[operator] = {}
+                for key, values in sorted(keys.items()):
+                    if not isinstance(key, str) or not CONDITION_KEY.fullmatch(key):
+                        raise ValueError(f"{where}: {key!r} is not a condition key such as iam:AWSServiceName")
+                    if isinstance(values, str) or not isinstance(values, (tuple, list)) or not values:
+                        raise ValueError(f"{where}: {key} must have a non-empty tuple of values, got {values!r}")
+                    for value in values:
+                        if not isinstance(value, str) or not value or _stray_placeholder(value):
+                            raise ValueError(
+                                f"{where}: {key}: {value!r} must be a non-empty string whose only placeholders "
+                                f"are {' and '.join(PLACEHOLDERS)}"
+                            )
+                    checked[operator][key] = tuple(sorted(set(values)))
+            out[action] = checked
+        return out
+
+    def grants(self) -> list[dict[str, Any]]:
+        """Each declared action with its resources (``["*"]`` unless scoped) and condition."""
+        return [
+            {
+                "action": action,
+                "resources": list(self.resources.get(action, ("*",))),
+                "condition": _condition_json(self.conditions.get(action, {})),
+            }
+            for action in sorted({*self.actions, *self.extra_actions})
+        ]
 
     @property
     def report_columns(self) -> tuple[str, ...]:
@@ -236,5 +359,65 @@ class Operation:
             "mutating": self.mutating,
             "columns": list(self.report_columns),
             "actions": sorted({*self.actions, *self.extra_actions}),
+            "resources": {a: list(p) for a, p in self.resources.items()},
+            "conditions": {a: _condition_json(c) for a, c in self.conditions.items()},
             "params": [p.describe() for p in self.params],
         }
+
+
+def _stray_placeholder(text: str) -> bool:
+    """Whether ``text`` has a ``${...}`` other than the two placeholders (CloudFormation's Fn::Sub
+    would read it as a reference, IAM as a policy variable)."""
+    for placeholder in PLACEHOLDERS:
+        text = text.replace(placeholder, "")
+    return "${" in text
+
+
+def resource_pattern_problem(pattern: Any) -> str | None:
+    """Why ``pattern`` is not a scoped resource's ARN pattern, or None."""
+    example = "arn:${Partition}:ec2:*:${Account}:security-group/*"
+    if not isinstance(pattern, str):
+        return f"{pattern!r} is not a string"
+    if pattern == "*":
+        return '"*" is what an unscoped action gets: leave the action out of resources'
+    if not RESOURCE_ARN.fullmatch(pattern):
+        return (
+            f"{pattern!r} is not an ARN pattern such as {example} (arn:${{Partition}}:service:region:account:resource, "
+            "the account ${Account}, aws or empty)"
+        )
+    if _stray_placeholder(pattern):
+        return f"{pattern!r} has a placeholder other than {' and '.join(PLACEHOLDERS)}"
+    return None
+
+
+def _condition_json(condition: Mapping[str, Mapping[str, Iterable[str]]]) -> dict[str, dict[str, list[str]]]:
+    return {op: {key: list(values) for key, values in keys.items()} for op, keys in condition.items()}
+
+
+def policy_statements(operations: Iterable[Operation]) -> list[dict[str, Any]]:
+    """The statements of a member role that serves ``operations``, as modules/operation-manifest
+    builds them from the manifest: each action's resources are the union over the operations (an
+    unscoped grant, "*" without condition, makes the others redundant: they are dropped), and the
+    actions with the same resources and condition share one statement. The unscoped statement
+    comes first, the others in the order of their resources and condition (as JSON). Resources and
+    condition values keep their placeholders."""
+    by_grant: dict[tuple[str, str], set[str]] = {}
+    for op in operations:
+        for grant in op.grants():
+            key = (grant["action"], json.dumps(grant["condition"], sort_keys=True, separators=(",", ":")))
+            by_grant.setdefault(key, set()).update(grant["resources"])
+    unscoped = {action for (action, condition), resources in by_grant.items() if condition == "{}" and "*" in resources}
+    groups: dict[tuple[str, str], list[str]] = {}
+    for (action, condition), resources in by_grant.items():
+        if action in unscoped and not (condition == "{}" and "*" in resources):
+            continue
+        scope = ["*"] if "*" in resources else sorted(resources)
+        groups.setdefault((json.dumps(scope, separators=(",", ":")), condition), []).append(action)
+
+    def order(key: tuple[str, str]) -> tuple[bool, str, str]:
+        return (key != ('["*"]', "{}"), *key)
+
+    return [
+        {"actions": sorted(groups[key]), "resources": json.loads(key[0]), "condition": json.loads(key[1])}
+        for key in sorted(groups, key=order)
+    ]

@@ -1,7 +1,7 @@
 """The README's operations table, generated from the registry.
 
     python -m orgops.operations.catalog            # print the table
-    python -m orgops.operations.catalog --write README.md   # replace it between the markers
+    python -m orgops.operations.catalog --write docs/operations.md   # replace it between the markers
 
 A test fails when the README's table differs from ``markdown_table()``, so the table cannot
 drift from the code.
@@ -18,7 +18,7 @@ from typing import Any
 
 from orgops.operations import REGISTRY
 
-START = "<!-- operations-table:start (generated: python -m orgops.operations.catalog --write README.md) -->"
+START = "<!-- operations-table:start (generated: python -m orgops.operations.catalog --write docs/operations.md) -->"
 END = "<!-- operations-table:end -->"
 
 
@@ -49,6 +49,23 @@ def constraints(p: dict[str, Any], code: bool = False) -> str:
     return "; ".join(parts)
 
 
+def grant(op: dict[str, Any], action: str, code: bool = False) -> str:
+    """An action of ``Operation.describe()`` with the ARN patterns it is scoped to and its
+    condition: ``ec2:RevokeSecurityGroupIngress on arn:${Partition}:ec2:*:${Account}:security-group/*``.
+    An action without is allowed on "*" (the text is the action alone)."""
+
+    def c(x: str) -> str:
+        return f"`{x}`" if code else x
+
+    text = c(action)
+    if action in op.get("resources", {}):
+        text += " on " + ", ".join(c(r) for r in op["resources"][action])
+    for test, keys in op.get("conditions", {}).get(action, {}).items():
+        for key, values in keys.items():
+            text += f" if {c(key)} {test} " + ", ".join(c(v) for v in values)
+    return text
+
+
 def _param(p: dict[str, Any]) -> str:
     default = "required" if p.get("required") else f"default `{json.dumps(p.get('default'))}`"
     limits = constraints(p, code=True)
@@ -57,7 +74,7 @@ def _param(p: dict[str, Any]) -> str:
 
 def markdown_table() -> str:
     lines = [
-        "| Operation | Role | Scope | What it finds / does | Columns | Params | IAM actions |",
+        '| Operation | Role | Scope | What it finds / does | Columns | Params | IAM actions (on "*" unless scoped) |',
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in sorted(REGISTRY):
@@ -65,9 +82,10 @@ def markdown_table() -> str:
         own_columns = op["columns"][3:]  # after account_id, account_name, region
         params = "<br>".join(_param(p) for p in op["params"]) or "none"
         role = op["role"] + (" (changes resources, dry run by default)" if op["mutating"] else "")
+        actions = "<br>".join(grant(op, a, code=True) for a in op["actions"])
         lines.append(
             f"| `{name}` | {role} | {op['scope']} | {_cell(op['description'])} | "
-            f"{', '.join(own_columns)} | {_cell(params)} | {'<br>'.join(f'`{a}`' for a in op['actions'])} |"
+            f"{', '.join(own_columns)} | {_cell(params)} | {_cell(actions)} |"
         )
     return "\n".join(lines)
 

@@ -54,5 +54,6 @@ OPERATION = Operation(
         "price_class",
         "last_modified",
     ),
+    column_types={"enabled": "boolean", "last_modified": "timestamp"},
     run=run,
 )

@@ -97,8 +97,17 @@ OPERATION = Operation(
     # Enable creates Inspector's service-linked role (AWSServiceRoleForAmazonInspector2) the first
     # time, with the caller's permission.
     extra_actions=("iam:CreateServiceLinkedRole",),
+    # inspector2:Enable and BatchGetAccountStatus support no resource-level permission ("*"); the
+    # service-linked role is Inspector's own, and only Inspector's (iam:AWSServiceName).
+    resources={
+        "iam:CreateServiceLinkedRole": (
+            "arn:${Partition}:iam::${Account}:role/aws-service-role/inspector2.amazonaws.com/AWSServiceRoleForAmazonInspector2",
+        ),
+    },
+    conditions={"iam:CreateServiceLinkedRole": {"StringEquals": {"iam:AWSServiceName": ("inspector2.amazonaws.com",)}}},
     mutating=True,
     columns=("resource_type", "action", "status_before", "status_after", "applied", "error"),
+    column_types={"applied": "boolean"},
     run=run,
     check=check,
     params=(

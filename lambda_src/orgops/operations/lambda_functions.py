@@ -113,5 +113,6 @@ OPERATION = Operation(
         "architectures",
         "function_arn",
     ),
+    column_types={"deprecated": "boolean", "deprecation_date": "date", "last_modified": "timestamp"},
     run=run,
 )

@@ -109,6 +109,14 @@ OPERATION = Operation(
         "lambda:ListFunctions",
         "rds:DescribeDBInstances",
     ),
+    # What the IAM database scopes (the load balancer and ListFunctions reads support only "*"):
+    # API Gateway's two list paths (GET /restapis, GET /apis; "*" would also read API keys), the
+    # account's functions and DB instances.
+    resources={
+        "apigateway:GET": ("arn:${Partition}:apigateway:*::/apis", "arn:${Partition}:apigateway:*::/restapis"),
+        "lambda:ListFunctionUrlConfigs": ("arn:${Partition}:lambda:*:${Account}:function:*",),
+        "rds:DescribeDBInstances": ("arn:${Partition}:rds:*:${Account}:db:*",),
+    },
     columns=("kind", "resource_id", "name", "endpoint", "detail"),
     run=run,
 )

@@ -209,6 +209,25 @@ OPERATION = Operation(
         "securityhub:GetEnabledStandards",
         "securityhub:ListStandardsControlAssociations",
     ),
+    # The Service Authorization Reference lists these as the dependent actions of
+    # BatchUpdateStandardsControlAssociations and ListStandardsControlAssociations: AWS checks
+    # them behind those calls.
+    extra_actions=(
+        "securityhub:DescribeStandardsControls",
+        "securityhub:UpdateStandardsControl",
+    ),
+    # The account's hub in each region (IAM database: hub); the two control-association actions
+    # support no resource-level permission ("*").
+    resources={
+        action: ("arn:${Partition}:securityhub:*:${Account}:hub/default",)
+        for action in (
+            "securityhub:BatchDisableStandards",
+            "securityhub:BatchEnableStandards",
+            "securityhub:DescribeStandardsControls",
+            "securityhub:GetEnabledStandards",
+            "securityhub:UpdateStandardsControl",
+        )
+    },
     mutating=True,
     columns=(
         "standard_arn",
@@ -220,6 +239,7 @@ OPERATION = Operation(
         "applied",
         "error",
     ),
+    column_types={"applied": "boolean"},
     run=run,
     check=check,
     params=(

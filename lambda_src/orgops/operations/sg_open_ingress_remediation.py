@@ -90,6 +90,9 @@ OPERATION = Operation(
         "ec2:DescribeSecurityGroups",
         "ec2:RevokeSecurityGroupIngress",
     ),
+    # RevokeSecurityGroupIngress acts on a security group (IAM database: security-group); the
+    # Describe call supports no resource-level permission ("*").
+    resources={"ec2:RevokeSecurityGroupIngress": ("arn:${Partition}:ec2:*:${Account}:security-group/*",)},
     mutating=True,
     columns=(
         "group_id",
@@ -103,6 +106,7 @@ OPERATION = Operation(
         "applied",
         "error",
     ),
+    column_types={"from_port": "bigint", "to_port": "bigint", "applied": "boolean"},
     run=run,
     params=(
         Param(

@@ -98,6 +98,16 @@ OPERATION = Operation(
     # types the emulator seeds); add the service's (s3:PutBucketTagging, rds:AddTagsToResource, ...)
     # for the ResourceTypes you remediate.
     extra_actions=("ec2:CreateTags",),
+    # tag:GetResources and tag:TagResources support no resource-level permission ("*"); the
+    # service's own tagging action does: ec2:CreateTags on the account's EC2 resources, and on AMIs
+    # and snapshots, whose ARNs name no account (tags on a shared one are this account's own).
+    resources={
+        "ec2:CreateTags": (
+            "arn:${Partition}:ec2:*:${Account}:*",
+            "arn:${Partition}:ec2:*::image/*",
+            "arn:${Partition}:ec2:*::snapshot/*",
+        ),
+    },
     mutating=True,
     columns=(
         "resource_arn",
@@ -109,6 +119,7 @@ OPERATION = Operation(
         "applied",
         "error",
     ),
+    column_types={"applied": "boolean"},
     run=run,
     check=check,
     params=(

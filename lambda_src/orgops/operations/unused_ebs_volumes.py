@@ -36,5 +36,6 @@ OPERATION = Operation(
     role="readonly",
     actions=("ec2:DescribeVolumes",),
     columns=("volume_id", "size_gib", "volume_type", "create_time", "availability_zone", "tags"),
+    column_types={"size_gib": "bigint", "create_time": "timestamp"},
     run=run,
 )

@@ -116,6 +116,7 @@ OPERATION = Operation(
         "idle_days",
         "tags",
     ),
+    column_types={"create_time": "timestamp", "idle_days": "bigint"},
     run=run,
     params=(
         Param(

@@ -64,5 +64,6 @@ OPERATION = Operation(
         "ec2:DescribeVpcs",
     ),
     columns=("vpc_id", "cidr_blocks", "is_default", "state", "subnet_count", "internet_gateway_id", "tags"),
+    column_types={"is_default": "boolean", "subnet_count": "bigint"},
     run=run,
 )
