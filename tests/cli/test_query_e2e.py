@@ -1,4 +1,4 @@
-"""`orgops query` answers the README's example queries ("Results as a data set") on emulator runs,
+"""`orgops query` answers the docs' example queries ("Results as a data set") on emulator runs,
 with exact rows: runs saved by `orgops run` into ./reports, and the same from the bucket (--s3).
 
 The world: "alpha" (Workloads/Prod) with an unattached volume in eu-west-1, "beta" (Sandbox) whose
@@ -28,7 +28,7 @@ from tests.conftest import fake_aws_environment
 
 pytestmark = pytest.mark.e2e
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "dataset.md"
 REGIONS = ("eu-west-1", "us-east-1")
 SPECS = (
     AccountSpec("alpha", "Workloads/Prod"),
@@ -38,8 +38,8 @@ SPECS = (
 
 
 def readme_queries() -> dict[str, str]:
-    """The ```sql blocks of the README's "Results as a data set" section, by their first comment."""
-    section = README.read_text(encoding="utf-8").split("## Results as a data set", 1)[1].split("\n## ", 1)[0]
+    """The ```sql blocks of the docs' "Results as a data set" page, by their first comment."""
+    section = README.read_text(encoding="utf-8")
     blocks = re.findall(r"```sql\n(.*?)```", section, re.DOTALL)
     return {block.splitlines()[0].removeprefix("-- ").split(" (")[0]: block for block in blocks}
 

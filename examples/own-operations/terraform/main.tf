@@ -1,5 +1,5 @@
 # ACME's root configuration: orgops's composition (modules/orgops) by relative source, deploying
-# ACME's own operation, stopped-instances (../src/acme_ops), and any built-ins builtin_operations
+# ACME's own operations (every one under ../src/acme_ops, from the manifest), and any built-ins builtin_operations
 # lists. In ACME's own repository the source would be a Git one, e.g.
 # "git::https://github.com/<org>/orgops.git//modules/orgops?ref=<tag>".
 #

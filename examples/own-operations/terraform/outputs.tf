@@ -1,5 +1,5 @@
 output "state_machine_arns" {
-  description = "ARN of each operation's state machine, keyed by operation (orgops run stopped-instances --state-machine-arn ...)."
+  description = "ARN of each operation's state machine, keyed by operation (orgops run NAME --state-machine-arn ...)."
   value       = module.orgops.state_machine_arns
 }
 

@@ -153,7 +153,13 @@ class Emulator:
         return new_session(region or self.region, **CREDENTIALS)
 
     def build_organization(self, specs: Iterable[AccountSpec] = DEMO_ACCOUNTS) -> World:
-        self.world = build_organization(self.session(), specs)
+        # Building the world is not a run: AWS's request rates (limits.py) apply to what the
+        # deployed functions and the operator do afterwards, not to the emulator's own setup.
+        rates, self.router.limits.request_rates = self.router.limits.request_rates, {}
+        try:
+            self.world = build_organization(self.session(), specs)
+        finally:
+            self.router.limits.request_rates = rates
         return self.world
 
     # -- executions ------------------------------------------------------------------------------
