@@ -140,3 +140,29 @@ def test_the_state_machine_diagram_has_every_state_of_the_template() -> None:
     nodes = set(re.findall(r"^\s*(?:subgraph\s+)?([A-Za-z]\w*)\s*[\[({]", diagram, re.M))
 
     assert _state_names(definition) - nodes == set()
+
+
+def test_every_link_of_the_readme_resolves_to_a_file_and_its_anchor() -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", readme):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        path, _, anchor = target.partition("#")
+        page = root / path
+        if not page.exists():
+            broken.append(target)
+            continue
+        if anchor:
+            text = page.read_text(encoding="utf-8")
+            slugs = {
+                re.sub(r"[^a-z0-9 -]", "", h.lower()).strip().replace(" ", "-")
+                for h in re.findall(r"^#+ (.+?)\s*$", text, re.M)
+            }
+            slugs |= set(re.findall(r"\{#([\w-]+)\}", text))
+            if anchor not in slugs:
+                broken.append(target)
+
+    assert broken == []
+    assert len(readme.splitlines()) <= 150
