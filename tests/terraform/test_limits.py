@@ -13,7 +13,7 @@ import pytest
 
 from tests.observability.terraform_eval import TerraformError, evaluate
 from tests.terraform import hcl
-from tests.terraform.test_operation_manifest import _variable_block
+from tests.terraform.policies import variable_block
 from tests.terraform.test_state_machine_template import rendered_text
 
 OPERATION_VARIABLES = hcl.MODULES / "operation" / "variables.tf"
@@ -23,7 +23,7 @@ def check(tmp_path: Path, variables: Path, name: str, value: object) -> str | No
     """None when Terraform accepts ``value`` for the variable, else its message (unwrapped)."""
     source = tmp_path / "src"
     source.mkdir(exist_ok=True)
-    (source / "variables.tf").write_text(_variable_block(variables, name))
+    (source / "variables.tf").write_text(variable_block(variables, name))
     (source / "main.tf").write_text("")
     try:
         evaluate(tmp_path, {name: value}, f"jsonencode(var.{name})", module=source, files=("variables.tf", "main.tf"))
@@ -74,7 +74,7 @@ def operation_limits(tmp_path: Path, expression: str = "local.limit_errors", **v
     reads (their defaults, their validations), with ``values`` set."""
     source = tmp_path / "src"
     source.mkdir(exist_ok=True)
-    blocks = "".join(_variable_block(OPERATION_VARIABLES, name) for name in limits_variables())
+    blocks = "".join(variable_block(OPERATION_VARIABLES, name) for name in limits_variables())
     (source / "variables.tf").write_text(blocks)
     shutil.copy(OPERATION_LIMITS, source / "limits.tf")
     return evaluate(tmp_path, values, f"jsonencode({expression})", module=source, files=("variables.tf", "limits.tf"))
@@ -208,7 +208,7 @@ ROOT_LIMITS = hcl.COMPOSITION / "limits.tf"
 def root_limits(tmp_path: Path, operations: dict[str, dict[str, object]], **values: object) -> object:
     source = tmp_path / "root"
     source.mkdir(exist_ok=True)
-    blocks = "".join(_variable_block(ROOT_VARIABLES, n) for n in ("operations", "lambda_concurrency_quota"))
+    blocks = "".join(variable_block(ROOT_VARIABLES, n) for n in ("operations", "lambda_concurrency_quota"))
     (source / "variables.tf").write_text(blocks)
     # Only the locals: the terraform_data resource would need `terraform init`.
     text = ROOT_LIMITS.read_text(encoding="utf-8")

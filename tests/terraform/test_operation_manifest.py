@@ -15,7 +15,7 @@ from orgops import operations
 from orgops.operations.base import Operation, policy_statements
 from tests.observability.terraform_eval import TerraformError, evaluate
 from tests.terraform import hcl
-from tests.terraform.policies import cfn_statements, deployed_length, manifest_module
+from tests.terraform.policies import cfn_statements, deployed_length, manifest_module, variable_block
 
 MODULE = hcl.MODULES / "operation-manifest"
 SG = "arn:${Partition}:ec2:*:${Account}:security-group/*"
@@ -204,18 +204,6 @@ def test_the_derived_policies_fit_iams_size_limit() -> None:
         assert deployed_length(expected_statements(everything, role), base) < 6144
 
 
-def _variable_block(path: Path, name: str) -> str:
-    """The text of ``variable "name" { ... }`` (braces balanced), to evaluate it on its own."""
-    text = path.read_text(encoding="utf-8")
-    start = text.index(f'variable "{name}" {{')
-    depth = 0
-    for i in range(start, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        if depth == 0 and text[i] == "}":
-            return text[start : i + 1] + "\n"
-    raise AssertionError(f"unbalanced variable block {name}")
-
-
 LONG_ACTIONS = [f"ec2:DescribeSomethingQuiteLong{i:04d}" for i in range(300)]
 LONG_STATEMENTS = [
     {
@@ -242,7 +230,7 @@ def test_a_policy_over_iams_size_limit_is_refused_by_terraform_validation(
     # Given the module's own validation, evaluated by Terraform, and a policy over 6,144 characters
     source = tmp_path / "src"
     source.mkdir()
-    (source / "variables.tf").write_text(_variable_block(hcl.MODULES / "member-roles" / "variables.tf", name))
+    (source / "variables.tf").write_text(variable_block(hcl.MODULES / "member-roles" / "variables.tf", name))
     (source / "main.tf").write_text("")
     if name.endswith("statements"):
         assert deployed_length(too_many, "x") > 6144 > deployed_length(fits, "DeployedAdminOperations")
@@ -261,7 +249,7 @@ def test_a_per_operation_policy_over_iams_size_limit_is_refused(tmp_path: Path) 
     source = tmp_path / "src"
     source.mkdir()
     name = "per_operation_statements"
-    (source / "variables.tf").write_text(_variable_block(hcl.MODULES / "member-roles" / "variables.tf", name))
+    (source / "variables.tf").write_text(variable_block(hcl.MODULES / "member-roles" / "variables.tf", name))
     (source / "main.tf").write_text("")
 
     with pytest.raises(TerraformError) as refused:
