@@ -209,7 +209,7 @@ def test_cli_describe_shows_role_scope_columns_and_param_defaults(capsys: pytest
     assert out[1] == "  role: admin   scope: regional   changes resources: yes"
     assert out[2] == (
         "  columns: account_id, account_name, region, group_id, group_name, vpc_id, protocol, from_port, to_port, "
-        "cidr, action, applied, error"
+        "cidr, action, applied, error, plan_status"
     )
     assert out[3] == "  IAM actions: ec2:DescribeSecurityGroups, ec2:RevokeSecurityGroupIngress"
     assert out[5] == (

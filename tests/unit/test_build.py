@@ -146,6 +146,8 @@ def test_the_manifest_is_the_registry_of_the_package_built(tmp_path: Path) -> No
         "builtin": True,
         "role": "readonly",
         "mutating": False,
+        "key": ["volume_id"],
+        "before": [],
         "actions": ["ec2:DescribeVolumes"],
         "resources": {},  # DescribeVolumes supports no resource-level permission: "*"
         "conditions": {},
@@ -252,6 +254,8 @@ def test_the_manifest_declares_the_users_operation_with_its_module(tmp_path: Pat
         "builtin": False,
         "role": "admin",
         "mutating": False,
+        "key": [],
+        "before": [],
         "actions": ["ec2:DescribeInstances"],
         "resources": {},
         "conditions": {},

@@ -87,6 +87,7 @@ OPERATION = Operation(
     role="admin",
     mutating=True,
     actions=("ec2:DescribeKeyPairs", "ec2:CreateTags"),
+    key=("key_pair_id", "action"),
     columns=("key_pair_id", "action", "applied", "error"),
     params=(
         Param("TagKey", "string", "the tag every key pair must have", default="owner"),

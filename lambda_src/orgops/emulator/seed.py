@@ -549,10 +549,11 @@ def seed_world(
                 rows = seeder(target, name, region, index)
                 if account_id not in reachable[op_name]:
                     continue
-                columns = operations.get(op_name).columns
+                operation = operations.get(op_name)
+                tail = [""] if operation.mutating else []  # the plan column: no plan applied
                 for row in rows:
-                    cells = [account_id, name, region, *store.format_row(columns, row)]
-                    expected[op_name].append(dict(zip((*TARGET_COLUMNS, *columns), cells, strict=True)))
+                    cells = [account_id, name, region, *store.format_row(operation.columns, row), *tail]
+                    expected[op_name].append(dict(zip(operation.report_columns, cells, strict=True)))
             index += 1
     management = world.management_account_id
     for op_name in (n for n in names if n in ORGANIZATION_SEEDERS):

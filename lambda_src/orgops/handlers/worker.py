@@ -78,8 +78,10 @@ def run_target(
     execution = store.ExecutionRef.parse(str(event["ExecutionId"]))
     # Escaped like every other cell: an account name such as '=HYPERLINK(...)' is a formula to a spreadsheet.
     prefix = [store.format_cell(v) for v in (target.account_id, target.account_name, target.region)]
+    # A mutating operation's rows end with the plan column (empty: no plan is being applied).
+    tail = [""] if operation.mutating else []
     lines = [
-        prefix + store.format_row(operation.columns, row)
+        prefix + store.format_row(operation.columns, row) + tail
         for row in operation.run(member_session, target, common.get("Params") or {}, bool(common.get("DryRun", True)))
     ]
     assert len(prefix) == len(TARGET_COLUMNS)  # noqa: S101 - the report's first columns

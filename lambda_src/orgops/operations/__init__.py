@@ -221,6 +221,8 @@ def manifest(registry: dict[str, Operation] | None = None) -> dict[str, object]:
                 "resources": {a: list(p) for a, p in op.resources.items()},
                 "conditions": op.describe()["conditions"],
                 "columns": list(op.report_columns),
+                "key": list(op.key),
+                "before": list(op.before),
                 "column_types": dataset.column_types(op),
             }
             for name, op in sorted(ops.items())

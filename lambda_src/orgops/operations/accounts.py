@@ -123,6 +123,8 @@ OPERATION = Operation(
         "organizations:ListTagsForResource",
     ),
     scope="organization",
+    key=("id",),
+    noun="accounts",
     columns=("id", "name", "email", "status", "ou_path", "tags"),
     run=run,
 )

@@ -37,6 +37,15 @@ Roles and scopes:
 A ``mutating`` operation changes nothing unless ``dry_run`` is false; its columns include
 ``CHANGE_COLUMNS`` and a change that fails is reported (``applied`` false, ``error`` set), never
 raised, so the rows always record what was already applied.
+
+Identity: ``key`` names the columns that identify a finding (with the target's account and region):
+``("volume_id",)``. The report compares a run with the previous one by it (new, resolved, changed
+findings) and a plan names its changes by it. A mutating operation must declare it, and ``before``:
+the columns whose planned values must still hold when the plan is applied (``("tags_before",)``);
+a change whose "before" changed since the plan is skipped as stale. Its report gets one more column,
+``plan_status`` (``PLAN_COLUMN``): empty in a run without a plan, else ``planned``, ``stale`` or
+``not-planned``. Every change it makes goes through ``orgops.operations.common.attempt`` with the
+row it reports (``finding=``), which is where a plan admits or refuses it.
 """
 
 from __future__ import annotations
@@ -99,6 +108,9 @@ CONDITION_KEY = re.compile(r"[a-z0-9-]+:[A-Za-z0-9_./:-]+")
 TARGET_COLUMNS = ("account_id", "account_name", "region")
 # Columns every operation that changes something reports (see ``Operation.mutating``).
 CHANGE_COLUMNS = ("action", "applied", "error")
+# The column the worker adds to a mutating operation's rows: what a plan being applied made of the
+# change ("" without a plan; PLANNED, STALE or NOT_PLANNED, orgops.plans).
+PLAN_COLUMN = "plan_status"
 
 
 @dataclass(frozen=True)
@@ -239,6 +251,13 @@ class Operation:
     # double, boolean, timestamp, date); every other column is a string. The Athena tables are
     # generated from these (the manifest), and the report types the cells it stores with them.
     column_types: Mapping[str, str] = field(default_factory=dict)
+    # The columns that identify a finding (with the target's account and region): runs are compared
+    # by them (new, resolved, changed) and a plan names its changes by them. Empty: the whole row.
+    key: tuple[str, ...] = ()
+    # Mutating operations: the columns whose planned values must still hold when a plan is applied.
+    before: tuple[str, ...] = ()
+    # What one row is, in the plural, for messages: "+12 new unused EBS volumes, 3 resolved".
+    noun: str = "findings"
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -254,8 +273,32 @@ class Operation:
             raise ValueError(f"{self.name}: actions must be IAM actions such as ec2:DescribeVolumes, got {bad}")
         if len(set(self.columns)) != len(self.columns) or set(self.columns) & set(TARGET_COLUMNS):
             raise ValueError(f"{self.name}: columns must be unique and not repeat {', '.join(TARGET_COLUMNS)}")
+        self._check_identity()
         object.__setattr__(self, "resources", MappingProxyType(self._checked_resources()))
         object.__setattr__(self, "conditions", MappingProxyType(self._checked_conditions()))
+
+    def _check_identity(self) -> None:
+        for what in ("key", "before"):
+            names = getattr(self, what)
+            if isinstance(names, str) or not isinstance(names, tuple):
+                raise ValueError(f"{self.name}: {what} must be a tuple of column names, got {names!r}")
+            unknown = [c for c in names if c not in self.columns]
+            if unknown or len(set(names)) != len(names):
+                raise ValueError(
+                    f"{self.name}: {what} must name distinct columns of the operation "
+                    f"({', '.join(self.columns)}), got {names!r}"
+                )
+        if self.mutating and not self.key:
+            raise ValueError(
+                f"{self.name}: a mutating operation declares key, the columns that identify a change "
+                '(a plan names its changes by them), e.g. key=("resource_arn", "action")'
+            )
+        if set(self.key) & set(self.before) or set(self.before) & {"applied", "error"}:
+            raise ValueError(f"{self.name}: before names columns that are neither key columns nor applied or error")
+        if not self.mutating and self.before:
+            raise ValueError(f"{self.name}: only a mutating operation declares before (it is what a plan pins)")
+        if not isinstance(self.noun, str) or not self.noun.strip():
+            raise ValueError(f"{self.name}: noun must be a non-empty string such as 'unused EBS volumes'")
 
     def _declared(self, action: Any, what: str) -> str:
         declared = {*self.actions, *self.extra_actions}
@@ -327,7 +370,13 @@ class Operation:
 
     @property
     def report_columns(self) -> tuple[str, ...]:
-        return TARGET_COLUMNS + self.columns
+        return TARGET_COLUMNS + self.columns + ((PLAN_COLUMN,) if self.mutating else ())
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        """The report columns that identify a finding: the target's account and region (not its
+        name, which can change), then ``key`` (every column when the operation declares no key)."""
+        return ("account_id", "region") + (self.key or self.columns)
 
     def validate_params(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Params with defaults filled in; unknown or malformed entries raise ``InvalidInput``."""
@@ -358,6 +407,8 @@ class Operation:
             "scope": self.scope,
             "mutating": self.mutating,
             "columns": list(self.report_columns),
+            "key": list(self.key),
+            "before": list(self.before),
             "actions": sorted({*self.actions, *self.extra_actions}),
             "resources": {a: list(p) for a, p in self.resources.items()},
             "conditions": {a: _condition_json(c) for a, c in self.conditions.items()},

@@ -41,6 +41,8 @@ OPERATION = Operation(
     actions=("cloudfront:ListDistributions",),
     scope="global",
     home_region="us-east-1",
+    key=("distribution_id",),
+    noun="CloudFront distributions",
     columns=(
         "distribution_id",
         "domain_name",

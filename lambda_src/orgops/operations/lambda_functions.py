@@ -103,6 +103,8 @@ OPERATION = Operation(
     ),
     role="readonly",
     actions=("lambda:ListFunctions",),
+    key=("function_arn",),
+    noun="Lambda functions",
     columns=(
         "function_name",
         "runtime",

@@ -117,6 +117,8 @@ OPERATION = Operation(
         "lambda:ListFunctionUrlConfigs": ("arn:${Partition}:lambda:*:${Account}:function:*",),
         "rds:DescribeDBInstances": ("arn:${Partition}:rds:*:${Account}:db:*",),
     },
+    key=("kind", "resource_id", "endpoint"),
+    noun="public endpoints",
     columns=("kind", "resource_id", "name", "endpoint", "detail"),
     run=run,
 )

@@ -52,6 +52,8 @@ OPERATION = Operation(
         "ec2:DescribeAddresses",
         "ec2:DescribeInstances",
     ),
+    key=("public_ip",),
+    noun="public IPs",
     columns=("public_ip", "kind", "allocation_id", "instance_id", "tags"),
     run=run,
 )

@@ -229,6 +229,9 @@ OPERATION = Operation(
         )
     },
     mutating=True,
+    key=("standard_arn", "control_id", "action"),
+    before=("status_before",),
+    noun="Security Hub standards and controls",
     columns=(
         "standard_arn",
         "control_id",

@@ -94,6 +94,8 @@ OPERATION = Operation(
     # Describe call supports no resource-level permission ("*").
     resources={"ec2:RevokeSecurityGroupIngress": ("arn:${Partition}:ec2:*:${Account}:security-group/*",)},
     mutating=True,
+    key=("group_id", "protocol", "from_port", "to_port", "cidr", "action"),
+    noun="open ingress rules",
     columns=(
         "group_id",
         "group_name",

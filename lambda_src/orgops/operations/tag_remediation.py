@@ -109,6 +109,9 @@ OPERATION = Operation(
         ),
     },
     mutating=True,
+    key=("resource_arn", "action"),
+    before=("tags_before",),
+    noun="resources missing tags",
     columns=(
         "resource_arn",
         "resource_type",

@@ -106,6 +106,8 @@ OPERATION = Operation(
         "cloudwatch:GetMetricData",
         "ec2:DescribeNatGateways",
     ),
+    key=("nat_gateway_id",),
+    noun="unused NAT gateways",
     columns=(
         "nat_gateway_id",
         "vpc_id",

@@ -63,6 +63,8 @@ OPERATION = Operation(
         "ec2:DescribeSubnets",
         "ec2:DescribeVpcs",
     ),
+    key=("vpc_id",),
+    noun="VPCs",
     columns=("vpc_id", "cidr_blocks", "is_default", "state", "subnet_count", "internet_gateway_id", "tags"),
     column_types={"is_default": "boolean", "subnet_count": "bigint"},
     run=run,
