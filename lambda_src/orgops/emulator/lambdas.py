@@ -67,7 +67,7 @@ REPORT_HANDLER = "orgops.handlers.report.handler"
 
 
 def _fanout(event: dict[str, Any], env: Mapping[str, str], session: boto3.Session, warm: dict[str, Any]) -> Any:
-    return fanout.fanout(event, FanoutSettings.from_env(env), session)
+    return fanout.dispatch(event, FanoutSettings.from_env(env), session)
 
 
 def _worker(event: dict[str, Any], env: Mapping[str, str], session: boto3.Session, warm: dict[str, Any]) -> Any:
