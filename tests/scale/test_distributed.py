@@ -97,10 +97,20 @@ def test_the_report_is_byte_for_byte_the_inline_paths_report(scale: Scale) -> No
 
 
 def test_the_summary_is_the_inline_paths_summary(scale: Scale) -> None:
+    comparison = ("ComparedWith", "New", "Resolved", "Changed", "NotCompared", "ChangesUri")
+
     def summary(run: Run) -> dict[str, Any]:
-        return {k: v for k, v in run.output.items() if k not in ("ReportUri", "ErrorsUri")}
+        return {k: v for k, v in run.output.items() if k not in ("ReportUri", "ErrorsUri", *comparison)}
 
     assert summary(scale.distributed) == summary(scale.inline)
+    # the inline run (the same selection, after it) is compared with the distributed one: no change
+    assert {k: scale.inline.output[k] for k in comparison[:-1]} == {
+        "ComparedWith": scale.distributed.arn,
+        "New": 0,
+        "Resolved": 0,
+        "Changed": 0,
+        "NotCompared": 0,
+    }
 
 
 def test_the_fanout_packs_every_target_once_into_batches_of_the_batch_size(scale: Scale) -> None:
