@@ -15,7 +15,7 @@ TF_DIR ?= terraform
 # and the example root of a user's own operations.
 TF_FMT_DIRS := modules terraform examples
 
-.PHONY: help venv tools node-tools c7n-venv test test-fast lint fmt docs package demo bench emulator run plan apply validate clean
+.PHONY: help venv tools node-tools browser c7n-venv test test-fast lint fmt docs package demo bench emulator run plan apply validate clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,7 +49,20 @@ tools: $(TOOLS)/.installed ## create the tools virtualenv (.venv-tools: checkov,
 
 node-tools: $(NODE_TOOLS)/.installed ## install the ASL validators (.node-tools: amazon-states-language-service, asl-validator)
 
-test: $(VENV)/.installed $(TOOLS)/.installed $(NODE_TOOLS)/.installed package ## run every test (unit, handlers, e2e, terraform, AWS's validators)
+# Headless Chromium for the HTML report's test (tests/cli/test_report_html_browser.py): Debian's
+# chromium package, installed with apt-get only when no chromium is on the PATH (sudo when not root).
+BROWSER_MISSING := the HTML report's test needs Chromium in headless mode: install Debian's chromium package (apt-get install chromium) and run make test again
+
+browser: ## install Debian's chromium (apt-get, sudo when not root) for the HTML report's test, when it is missing
+	@command -v chromium >/dev/null && exit 0; \
+	command -v apt-get >/dev/null || { echo "no apt-get here: $(BROWSER_MISSING)"; exit 2; }; \
+	sudo=; if [ "$$(id -u)" != 0 ]; then command -v sudo >/dev/null || { echo "not root and no sudo: $(BROWSER_MISSING)"; exit 2; }; sudo=sudo; fi; \
+	echo "installing Debian's chromium with apt-get (for the HTML report's test)"; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		|| { echo "apt-get could not install chromium: $(BROWSER_MISSING)"; exit 2; }; \
+	command -v chromium >/dev/null || { echo "chromium is still not on the PATH: $(BROWSER_MISSING)"; exit 2; }
+
+test: $(VENV)/.installed $(TOOLS)/.installed $(NODE_TOOLS)/.installed package browser ## run every test (unit, handlers, e2e, terraform, AWS's validators)
 	ORGOPS_TOOLS_VENV=$(TOOLS) ORGOPS_NODE_TOOLS=$(NODE_TOOLS) $(PY) -m pytest $(ARGS)
 
 test-fast: $(VENV)/.installed ## the unit and handler tests only (pure logic and moto; no tools, no emulator)
