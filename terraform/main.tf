@@ -24,6 +24,7 @@ module "orgops" {
   expiration_days                       = var.expiration_days
   athena_bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff_per_query
   result_ttl_days                       = var.result_ttl_days
+  plan_ttl_hours                        = var.plan_ttl_hours
   log_retention_days                    = var.log_retention_days
   tracing_enabled                       = var.tracing_enabled
   package_path                          = var.package_path

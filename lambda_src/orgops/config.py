@@ -45,6 +45,7 @@ REPORT_ENV = (
     "ORGOPS_STATUS_TABLE",
     "ORGOPS_TOPIC_ARN",
     "ORGOPS_SLACK_WEBHOOK_PARAMETER",
+    "ORGOPS_PLAN_TTL_HOURS",  # how long a dry run's plan can be applied (orgops.plans)
     *OPERATIONS_ENV,
     *POWERTOOLS_ENV,
 )
@@ -56,6 +57,9 @@ INVENTORY_TABLE_ENV = "ORGOPS_INVENTORY_TABLE"
 INVENTORY_ENV = (INVENTORY_TABLE_ENV, "ORGOPS_ORG_ROLE_ARN", *POWERTOOLS_ENV)  # it loads no operation
 
 DEFAULT_RESULT_TTL_DAYS = 30
+# A plan can be applied this long after its dry run started (Terraform's plan_ttl_hours).
+DEFAULT_PLAN_TTL_HOURS = 24
+MAX_PLAN_TTL_HOURS = 720
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -141,13 +145,23 @@ class ReportSettings:
     status_table: str
     topic_arn: str | None = None
     slack_webhook_parameter: str | None = None
+    plan_ttl_hours: int = DEFAULT_PLAN_TTL_HOURS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReportSettings:
         env = os.environ if env is None else env
+        raw = env.get("ORGOPS_PLAN_TTL_HOURS", "") or str(DEFAULT_PLAN_TTL_HOURS)
+        ttl = int(raw) if raw.isdigit() else 0
+        if not 1 <= ttl <= MAX_PLAN_TTL_HOURS:
+            raise ConfigurationError(
+                f"environment variable ORGOPS_PLAN_TTL_HOURS must be a whole number of hours from 1 to "
+                f"{MAX_PLAN_TTL_HOURS} (30 days, when the stored rows a plan points at expire), got {raw!r}; set "
+                "plan_ttl_hours in Terraform"
+            )
         return cls(
             data_bucket=_required(env, "ORGOPS_DATA_BUCKET"),
             status_table=_required(env, "ORGOPS_STATUS_TABLE"),
             topic_arn=env.get("ORGOPS_TOPIC_ARN") or None,
             slack_webhook_parameter=env.get("ORGOPS_SLACK_WEBHOOK_PARAMETER") or None,
+            plan_ttl_hours=ttl,
         )

@@ -402,6 +402,7 @@ class RunWriter:
         part_size: int = report.PART_SIZE,
     ) -> None:
         self._s3, self._bucket = s3, bucket
+        self.started = started  # the execution's start (UTC): the run's time everywhere
         self.keys = keys(operation.name, execution.name, started)
         self._run = {"execution_id": execution.arn, "run_time": timestamp_text(started)}
         try:

@@ -57,3 +57,10 @@ class PreflightFailed(OrgopsError):
     role; the execution fails before any worker runs, naming them."""
 
     code = "PreflightFailed"
+
+
+class PlanMismatch(OrgopsError):
+    """A worker applying a plan found its target's planned changes other than the plan sealed
+    (the dry run's stored rows changed or are gone): the target fails and nothing is changed."""
+
+    code = "PlanMismatch"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from orgops import store
+from orgops import changes, store
 from orgops.operations.base import TARGET_COLUMNS
 from orgops.sessions import client
 from orgops.targets import Target
@@ -245,7 +245,10 @@ def reconcile(t: Tally, planned: Iterable[Mapping[str, str]], code: str) -> Tall
 
 
 def stopped(run: Mapping[str, Any] | None, t: Tally) -> str | None:
-    """Why the run stopped starting targets (MaxErrors exceeded), for the summary; None when it did not."""
+    """Why the run stopped starting targets (a wave's gate, or MaxErrors exceeded), for the summary; None
+    when it did not. A wave's reason (orgops.waves, in the run's item) starts with ``"wave "``."""
+    if run and run.get("stopped"):
+        return str(run["stopped"])
     if not run or "max_errors" not in run or not t.not_run:
         return None
     given, limit = str(run.get("max_errors_input", run["max_errors"])), int(run["max_errors"])
@@ -300,17 +303,46 @@ def summary_text(summary: dict[str, Any]) -> str:
     if summary.get("NeverRun"):
         lines.append(f"{summary['NeverRun']} planned targets never ran to the end (in the errors CSV).")
     if summary.get("Stopped"):
-        lines.insert(0, f"Stopped: {summary['Stopped']}.")
+        by = "Stopped by " if stopped_by_wave(summary) else "Stopped: "
+        lines.insert(0, f"{by}{summary['Stopped']}.")
     if summary.get("RetryOf"):
         lines.append(f"Retry of: {summary['RetryOf']}")
     if summary["ErrorsUri"]:
         lines.append(f"Errors: {summary['ErrorsUri']}")
+    _lead_with_changes(lines, summary)
     return "\n".join(lines)
 
 
+def _lead_with_changes(lines: list[str], summary: Mapping[str, Any]) -> None:
+    """What changed since the baseline first (orgops.changes), when the run was compared with one."""
+    lead = changes.lead_line(summary, changes.noun_of(str(summary["Operation"])))
+    if lead is None:
+        return
+    lines.insert(0, lead)
+    if summary.get("ChangesUri"):
+        lines.append(f"Changes: {summary['ChangesUri']}")
+
+
+def subject_line(summary: Mapping[str, Any], status: str) -> str:
+    """``orgops OP: +12 new unused EBS volumes, 3 resolved, 1 changed (OK)`` when that fits SNS's 100
+    characters, else ``orgops OP: OK``."""
+    plain = f"orgops {summary['Operation']}: {status}"
+    if not summary.get("ComparedWith") or "New" not in summary:
+        return plain[:100]
+    counts = changes.counts_text(summary, changes.noun_of(str(summary["Operation"])))
+    counted = f"orgops {summary['Operation']}: {counts} ({status})"
+    return counted if len(counted) <= 100 else plain[:100]
+
+
+def stopped_by_wave(summary: Mapping[str, Any]) -> bool:
+    """Whether a wave's gate stopped the run (its ``Stopped`` names the wave), not MaxErrors inside one."""
+    return bool(summary.get("Waves")) and str(summary.get("Stopped") or "").startswith("wave ")
+
+
 def publish_sns(sns: Any, topic_arn: str, summary: dict[str, Any]) -> None:
-    status = "STOPPED (MaxErrors)" if summary.get("Stopped") else "FAILED TARGETS" if summary["Failed"] else "OK"
-    subject = f"orgops {summary['Operation']}: {status}"[:100]
+    stop = "STOPPED (wave)" if stopped_by_wave(summary) else "STOPPED (MaxErrors)"
+    status = stop if summary.get("Stopped") else "FAILED TARGETS" if summary["Failed"] else "OK"
+    subject = subject_line(summary, status)
     sns.publish(TopicArn=topic_arn, Subject=subject, Message=summary_text(summary))
 
 

@@ -110,9 +110,19 @@ def targets_key(execution: ExecutionRef) -> str:
     return f"{TARGETS_PREFIX}/{execution.prefix}/batches.json"
 
 
+def wave_key(execution: ExecutionRef, number: int) -> str:
+    """One wave's targets (``Canary``/``Waves``), in the batches format of ``targets_key``."""
+    return f"{TARGETS_PREFIX}/{execution.prefix}/waves/{number}.json"
+
+
 def report_keys(operation: str, execution: ExecutionRef) -> dict[str, str]:
     base = f"{REPORTS_PREFIX}/{operation}/{execution.name}"
-    return {"report": f"{base}/report.csv", "errors": f"{base}/errors.csv", "summary": f"{base}/summary.json"}
+    return {
+        "report": f"{base}/report.csv",
+        "errors": f"{base}/errors.csv",
+        "summary": f"{base}/summary.json",
+        "changes": f"{base}/changes.csv",  # what changed since the baseline (orgops.baselines)
+    }
 
 
 def status_key(execution_arn: str, target: Target) -> dict[str, dict[str, str]]:
@@ -219,9 +229,13 @@ def run_item(
     max_errors: int | None = None,
     max_errors_text: str | None = None,
     retry_of: str | None = None,
+    change: Mapping[str, str] | None = None,
+    waves: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The run's own item (``RUN_TARGET``): its budget (MaxErrors as a count of targets, and as given),
-    its failure counter (``failures``, 0 until a worker adds to it) and the execution it retries."""
+    its failure counter (``failures``, 0 until a worker adds to it), the execution it retries and,
+    for a mutating operation, ``change``: dry_run, params (JSON), started_by, and the plan applied
+    (plan_digest, plan_of, plan_uri)."""
     item: dict[str, Any] = {
         **run_key(execution_arn),
         "planned": {"N": str(planned)},
@@ -233,7 +247,23 @@ def run_item(
         item["max_errors_input"] = {"S": max_errors_text or str(max_errors)}
     if retry_of:
         item["retry_of"] = {"S": retry_of}
+    for name, value in (change or {}).items():
+        item[name] = {"S": value}
+    # Canary waves (orgops.waves): ``waves`` (how many), ``canary_wave`` (1: wave 1 is the canary),
+    # ``distributed_threshold``; the gate adds ``stopped`` (why a wave stopped the run).
+    for name, number in (waves or {}).items():
+        item[name] = {"N": str(number)}
     return item
+
+
+def record_stopped(ddb: Any, table: str, execution_arn: str, reason: str) -> None:
+    """Keep, in the run's item, why a wave stopped the run (the report's ``Stopped``)."""
+    ddb.update_item(
+        TableName=table,
+        Key=run_key(execution_arn),
+        UpdateExpression="SET stopped = :s",
+        ExpressionAttributeValues={":s": {"S": reason}},
+    )
 
 
 def read_run(ddb: Any, table: str, execution_arn: str) -> dict[str, Any] | None:
@@ -274,6 +304,24 @@ def skipped_items(
             "rows": {"N": "0"},
             "error_code": {"S": reason},
             "error_message": {"S": message or f"account is {reason}"},
+            "expires_at": {"N": str(expires_at)},
+        }
+
+
+def not_run_items(
+    execution_arn: str, targets: Iterable[Target], code: str, message: str, expires_at: int
+) -> Iterator[dict[str, Any]]:
+    """Status items for planned targets that will never start (a wave stopped the run): NOT_RUN."""
+    for t in targets:
+        yield {
+            **status_key(execution_arn, t),
+            "account_id": {"S": t.account_id},
+            "account_name": {"S": t.account_name},
+            "region": {"S": t.region},
+            "status": {"S": NOT_RUN},
+            "rows": {"N": "0"},
+            "error_code": {"S": code},
+            "error_message": {"S": message},
             "expires_at": {"N": str(expires_at)},
         }
 

@@ -11,12 +11,15 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orgops import regions as aws_regions
 from orgops.errors import InvalidInput
 from orgops.org import Account
 from orgops.text import field_path, kind, show
+
+if TYPE_CHECKING:
+    from orgops.plans import PlanRef
 
 # Whole strings (\A...\Z: "$" would accept a trailing newline) in AWS's ASCII character sets
 # ("\d" would accept other scripts' digits).
@@ -34,7 +37,19 @@ EXECUTION_ARN_EXAMPLE = (
 )
 PERCENT = re.compile(r"\A([0-9]{1,3})%\Z")
 
-INPUT_KEYS = ("Regions", "Accounts", "Params", "DryRun", "MaxErrors", "RetryFailed", "Preflight")
+INPUT_KEYS = (
+    "Regions",
+    "Accounts",
+    "Params",
+    "DryRun",
+    "MaxErrors",
+    "RetryFailed",
+    "Preflight",
+    "Plan",
+    "StartedBy",
+    "Canary",
+    "Waves",
+)
 # Step Functions refuses an execution input over 256 KiB at StartExecution, with a message that
 # names no field; checked here (by the CLI before it starts anything, and by the fanout).
 MAX_INPUT_BYTES = 256 * 1024
@@ -46,13 +61,20 @@ class Target:
     account_id: str
     account_name: str
     region: str
+    # A run applying a plan: the digest of this target's planned changes (orgops.plans).
+    plan: str = ""
 
     def as_item(self) -> dict[str, str]:
-        return {"AccountId": self.account_id, "AccountName": self.account_name, "Region": self.region}
+        item = {"AccountId": self.account_id, "AccountName": self.account_name, "Region": self.region}
+        if self.plan:
+            item["Plan"] = self.plan
+        return item
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Target:
-        return cls(str(item["AccountId"]), str(item.get("AccountName", "")), str(item["Region"]))
+        return cls(
+            str(item["AccountId"]), str(item.get("AccountName", "")), str(item["Region"]), str(item.get("Plan") or "")
+        )
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,23 @@ class MaxErrors:
         return f"{self.percent}%" if self.percent is not None else str(self.count)
 
 
+MAX_WAVES = 20
+
+
+@dataclass(frozen=True)
+class Waves:
+    """``Waves``: ``count`` equal waves of the targets after the canary, or ``percents``: cumulative
+    percentages of all the planned targets, strictly increasing, the last 100 (orgops.waves splits)."""
+
+    count: int | None = None
+    percents: tuple[int, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """As it was given: ``3`` or ``5%,25%,100%``."""
+        return ",".join(f"{p}%" for p in self.percents) if self.percents else str(self.count)
+
+
 @dataclass(frozen=True)
 class ExecutionInput:
     regions: tuple[str, ...] | None  # None: the operation's deployed default regions
@@ -93,6 +132,13 @@ class ExecutionInput:
     max_errors: MaxErrors | None = None  # None: the deployed max_errors (or no budget)
     retry_failed: str | None = None  # an earlier execution's ARN: run its failed and not-run targets
     preflight: bool = False  # assume every account's member role before any worker runs
+    # A reviewed plan to apply (orgops.plans): exactly its changes, with its Params.
+    plan: PlanRef | None = None
+    # Who started the run, as the caller declared it (orgops run/apply: its STS identity); audit log.
+    started_by: str | None = None
+    # Canary waves (orgops.waves): these accounts or OUs' targets first, then the rest in waves.
+    canary: tuple[str, ...] = ()
+    waves: Waves | None = None
     # Whether Params was in the input: a retry without Params reuses the earlier execution's.
     params_given: bool = field(default=False, compare=False)
 
@@ -219,6 +265,125 @@ def _parse_retry_failed(raw: Mapping[str, Any]) -> str | None:
     return arn
 
 
+def _parse_plan(raw: Mapping[str, Any]) -> PlanRef | None:
+    """``Plan``: the reviewed plan to apply; its targets and Params are the plan's, nothing else's."""
+    from orgops import plans  # plans reads the store, which reads this module
+
+    ref = plans.parse_ref(raw.get("Plan"))
+    if ref is None:
+        return None
+    for key in ("Regions", "Accounts", "Params", "RetryFailed"):
+        if raw.get(key) is not None:
+            raise InvalidInput(
+                key,
+                f"does not apply with Plan, which applies exactly the plan's changes to its targets with the Params "
+                f"it was made with: remove {key} (or make a new plan with them)",
+            )
+    return ref
+
+
+STARTED_BY = re.compile(r"\Aarn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[\w+=,.@/-]{1,512}\Z")
+
+
+def _parse_started_by(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not STARTED_BY.match(raw):
+        raise InvalidInput(
+            "StartedBy",
+            "must be the caller's IAM or STS ARN (aws sts get-caller-identity's Arn, which orgops run and orgops "
+            f"apply put here), got {show(raw)}",
+        )
+    return raw
+
+
+CANARY_EXAMPLE = '"111122223333", ou-ab12-cd34ef56 or r-ab12'
+WAVES_RULE = (
+    f"must be a number of waves from 1 to {MAX_WAVES} (the targets after the canary, in that many equal waves) or "
+    'a list of cumulative percentages of all the planned targets ending in "100%", like 3 or ["5%", "25%", "100%"]'
+)
+
+
+def parse_canary(raw: Any) -> tuple[str, ...]:
+    """``Canary``: the account ids and OU or root ids whose targets run first; () when omitted."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InvalidInput(
+            "Canary", f"must be a list of account ids or OU or root ids (like {CANARY_EXAMPLE}), got {kind(raw)}"
+        )
+    if not raw:
+        raise InvalidInput("Canary", "is empty; list at least one account id or OU or root id, or omit Canary")
+    seen: dict[str, int] = {}
+    for i, value in enumerate(raw):
+        where = f"Canary[{i}]"
+        if not isinstance(value, str):
+            raise InvalidInput(
+                where, f"must be a string (an account id or an OU or root id, like {CANARY_EXAMPLE}), got {kind(value)}"
+            )
+        if not (ACCOUNT_ID.match(value) or OU_ID.match(value)):
+            raise InvalidInput(
+                where, f"{show(value)} is not a 12-digit account id or an OU or root id (like {CANARY_EXAMPLE})"
+            )
+        if value in seen:
+            raise InvalidInput(where, f"{value} is also Canary[{seen[value]}]: list it once")
+        seen[value] = i
+    return tuple(raw)
+
+
+def parse_waves(raw: Any) -> Waves | None:
+    """``Waves``: a number of equal waves (1 to ``MAX_WAVES``) or cumulative percentages; None when omitted."""
+    if raw is None:
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= MAX_WAVES:
+        return Waves(count=raw)
+    if not isinstance(raw, list):
+        raise InvalidInput("Waves", f"{WAVES_RULE}; got {show(raw)}")
+    if not raw:
+        raise InvalidInput(
+            "Waves",
+            'is empty; list cumulative percentages ending in "100%" (like ["5%", "25%", "100%"]), give a number of '
+            "waves, or omit Waves",
+        )
+    if len(raw) > MAX_WAVES:
+        raise InvalidInput("Waves", f"lists {len(raw)} waves; at most {MAX_WAVES} are allowed")
+    percents: list[int] = []
+    for i, value in enumerate(raw):
+        match = PERCENT.match(value) if isinstance(value, str) else None
+        if not match or not 1 <= int(match.group(1)) <= 100:
+            raise InvalidInput(
+                f"Waves[{i}]",
+                f'must be a percentage of the planned targets from "1%" to "100%" (like "25%"), got {show(value)}',
+            )
+        percent = int(match.group(1))
+        if percents and percent <= percents[-1]:
+            raise InvalidInput(
+                f"Waves[{i}]",
+                f'"{percent}%" is not more than Waves[{i - 1}] ("{percents[-1]}%"): the percentages are cumulative '
+                "(of all the planned targets), so each must be larger than the one before",
+            )
+        percents.append(percent)
+    if percents[-1] != 100:
+        raise InvalidInput(
+            f"Waves[{len(raw) - 1}]",
+            f'the last wave must be "100%" (the percentages are cumulative: the last wave runs every target left), '
+            f'got "{percents[-1]}%"',
+        )
+    return Waves(percents=tuple(percents))
+
+
+def _parse_canary_waves(raw: Mapping[str, Any]) -> tuple[tuple[str, ...], Waves | None]:
+    if raw.get("RetryFailed") is not None:
+        for key in ("Canary", "Waves"):
+            if raw.get(key) is not None:
+                raise InvalidInput(
+                    key,
+                    "does not apply with RetryFailed, which runs a known set of failed and not-run targets, in one "
+                    f"wave: remove {key} (MaxErrors still stops the retry)",
+                )
+    return parse_canary(raw.get("Canary")), parse_waves(raw.get("Waves"))
+
+
 def parse_input(raw: Any) -> ExecutionInput:
     """Validate the execution input; every key is optional (``null`` counts as omitted).
 
@@ -246,6 +411,7 @@ def parse_input(raw: Any) -> ExecutionInput:
         raise InvalidInput(
             "Preflight", f"must be true or false (a JSON boolean), got {kind(preflight)} {show(preflight)}"
         )
+    canary, waves = _parse_canary_waves(raw)
     return ExecutionInput(
         regions=regions,
         all_regions=all_regions,
@@ -255,6 +421,10 @@ def parse_input(raw: Any) -> ExecutionInput:
         max_errors=parse_max_errors(raw.get("MaxErrors")),
         retry_failed=_parse_retry_failed(raw),
         preflight=bool(preflight),
+        plan=_parse_plan(raw),
+        started_by=_parse_started_by(raw.get("StartedBy")),
+        canary=canary,
+        waves=waves,
         params_given=raw.get("Params") is not None,
     )
 
@@ -358,6 +528,8 @@ class TargetPlan:
     skipped: tuple[Target, ...]
     # Targets not run because the account has not enabled the (opt-in) region.
     not_enabled: tuple[Target, ...] = ()
+    # Each planned account's OU path (``Account.parents``, when it was read): a Canary OU matches by it.
+    parents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _no_region(_account: Account) -> Sequence[str]:
@@ -381,6 +553,7 @@ def plan_targets(
     targets: list[Target] = []
     skipped: list[Target] = []
     not_enabled: list[Target] = []
+    parents: dict[str, tuple[str, ...]] = {}
     for account in sorted(accounts, key=lambda a: a.id):
         if not matches(account, selection):
             continue
@@ -388,8 +561,9 @@ def plan_targets(
             skipped.extend(Target(account.id, account.name, r) for r in sorted(skipped_regions))
             continue
         targets.extend(Target(account.id, account.name, r) for r in sorted(regions_for(account)))
+        parents[account.id] = tuple(account.parents)
         not_enabled.extend(Target(account.id, account.name, r) for r in sorted(not_enabled_for(account)))
-    return TargetPlan(tuple(targets), tuple(skipped), tuple(not_enabled))
+    return TargetPlan(tuple(targets), tuple(skipped), tuple(not_enabled), parents)
 
 
 def batches(items: Sequence[Target], size: int) -> list[list[dict[str, str]]]:

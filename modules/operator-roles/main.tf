@@ -7,7 +7,9 @@
 #   Preflight invoke the operations' workers;
 # - the report: read statuses and results/*, write reports/* and dataset/*, publish to the topic, read the
 #   one Slack parameter, read the history of the operations' executions (a partial report is
-#   written only for an execution whose fanout listed its targets);
+#   written only for an execution whose fanout listed its targets); for what changed since the last
+#   run, describe the operations' executions (their input) and read report.csv files, the baseline
+#   pointers and the data set's statuses;
 # - one state machine role per operation: invoke its three functions, write statuses, read
 #   targets/*, write map-results/*, run its own distributed Map children, deliver logs.
 
@@ -139,6 +141,13 @@ data "aws_iam_policy_document" "worker" {
   statement {
     sid       = "WriteResults"
     actions   = ["s3:PutObject"]
+    resources = ["${var.data_bucket_arn}/results/*"]
+  }
+
+  # A run applying a plan (orgops.plans): each target's planned changes are the dry run's stored rows.
+  statement {
+    sid       = "ReadPlannedRows"
+    actions   = ["s3:GetObject"]
     resources = ["${var.data_bucket_arn}/results/*"]
   }
 
@@ -275,6 +284,13 @@ data "aws_iam_policy_document" "fanout" {
     sid       = "ReadPlanToRetry"
     actions   = ["s3:GetObject"]
     resources = ["${var.data_bucket_arn}/targets/*"]
+  }
+
+  # Plan: the reviewed plan a run applies, which a dry run's report wrote beside its report.csv.
+  statement {
+    sid       = "ReadPlanToApply"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.data_bucket_arn}/reports/*/plan.json"]
   }
 
   statement {
@@ -435,6 +451,32 @@ data "aws_iam_policy_document" "report" {
     sid       = "WriteReports"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
     resources = ["${var.data_bucket_arn}/reports/*"]
+  }
+
+  # What changed since the last run (orgops.baselines): the baseline pointers, the baseline's and the
+  # run's own report.csv, the baseline's target statuses (its data set object) ...
+  statement {
+    sid     = "ReadBaselines"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${var.data_bucket_arn}/reports/*/baselines/*",
+      "${var.data_bucket_arn}/reports/*/report.csv",
+      "${var.data_bucket_arn}/dataset/statuses/*",
+    ]
+  }
+
+  # ... and the run's input, whose Regions, Accounts, Params and DryRun choose the baseline.
+  statement {
+    sid       = "DescribeExecutionsToCompare"
+    actions   = ["states:DescribeExecution"]
+    resources = [for op in var.operations : "${local.states_prefix}:execution:${local.state_machine[op]}:*"]
+  }
+
+  # An applying run's change log (orgops.audit), written once: the bucket policy denies overwriting it.
+  statement {
+    sid       = "WriteChangeLogs"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.data_bucket_arn}/audit/*"]
   }
 
   # Every run as a data set (orgops.dataset: rows, statuses, summary), which modules/dataset's tables read.

@@ -197,6 +197,7 @@ module "platform" {
   package_path            = local.package_path
   expiration_days         = var.expiration_days
   result_ttl_days         = var.result_ttl_days
+  plan_ttl_hours          = var.plan_ttl_hours
   notification_emails     = var.notification_emails
   slack_webhook_parameter = var.slack_webhook_parameter
   log_retention_days      = var.log_retention_days

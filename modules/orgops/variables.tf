@@ -191,6 +191,12 @@ variable "result_ttl_days" {
   default     = 30
 }
 
+variable "plan_ttl_hours" {
+  type        = number
+  description = "Hours a dry run's plan (orgops plan) can be applied after the dry run started; 1 to 720."
+  default     = 24
+}
+
 variable "log_retention_days" {
   type        = number
   description = "Retention of every log group (Lambdas and state machines)."

@@ -22,6 +22,8 @@ locals {
     # Every run's data set (orgops.dataset; modules/dataset's tables) and Athena's query results.
     dataset        = { prefix = "dataset/", days = var.expiration_days.dataset }
     athena-results = { prefix = "athena-results/", days = var.expiration_days.athena_results }
+    # Applying runs' change logs (orgops.audit): written once, never overwritten (the bucket policy).
+    audit = { prefix = "audit/", days = var.expiration_days.audit }
   }
 
   functions = {
@@ -57,6 +59,7 @@ locals {
         ORGOPS_STATUS_TABLE            = aws_dynamodb_table.status.name
         ORGOPS_TOPIC_ARN               = aws_sns_topic.this.arn
         ORGOPS_SLACK_WEBHOOK_PARAMETER = var.slack_webhook_parameter == null ? "" : var.slack_webhook_parameter
+        ORGOPS_PLAN_TTL_HOURS          = tostring(var.plan_ttl_hours)
         ORGOPS_OPERATION_MODULES       = var.operations_layer.modules
         # orgops.observability (Powertools Logger and Metrics).
         POWERTOOLS_SERVICE_NAME      = var.powertools.service_name
@@ -241,6 +244,41 @@ data "aws_iam_policy_document" "bucket" {
       test     = "Bool"
       variable = "aws:SecureTransport"
       values   = ["false"]
+    }
+  }
+
+  # The change logs of applying runs (orgops.audit) cannot be overwritten: every write to audit/
+  # must be conditional on the key not existing (If-None-Match: *, which S3 refuses with 412 when
+  # it does; a multipart upload cannot carry it, so it is refused too) ...
+  statement {
+    sid       = "DenyOverwritingChangeLogs"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.this.arn}/audit/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Null"
+      variable = "s3:if-none-match"
+      values   = ["true"]
+    }
+  }
+
+  # ... nor deleted, by anyone this policy binds (the lifecycle rule still expires them after
+  # expiration_days.audit; changing this policy takes s3:PutBucketPolicy, itself in CloudTrail).
+  statement {
+    sid       = "DenyDeletingChangeLogs"
+    effect    = "Deny"
+    actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:BypassGovernanceRetention"]
+    resources = ["${aws_s3_bucket.this.arn}/audit/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
     }
   }
 }

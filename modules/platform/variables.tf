@@ -75,8 +75,10 @@ variable "expiration_days" {
     # The runs' data set is their history (modules/dataset's history_days should be at least this).
     dataset        = optional(number, 730)
     athena_results = optional(number, 30)
+    # Applying runs' change logs: the audit trail.
+    audit = optional(number, 3650)
   })
-  description = "Days after which objects expire, per prefix (results/, targets/, reports/, map-results/, dataset/, athena-results/), and noncurrent versions."
+  description = "Days after which objects expire, per prefix (results/, targets/, reports/, map-results/, dataset/, athena-results/, audit/), and noncurrent versions."
   default     = {}
 
   validation {
@@ -93,6 +95,17 @@ variable "result_ttl_days" {
   validation {
     condition     = var.result_ttl_days >= 1 && var.result_ttl_days <= 3650 && floor(var.result_ttl_days) == var.result_ttl_days
     error_message = "result_ttl_days must be a whole number of days between 1 and 3650."
+  }
+}
+
+variable "plan_ttl_hours" {
+  type        = number
+  description = "Hours a dry run's plan can be applied after the dry run started (the report's ORGOPS_PLAN_TTL_HOURS); at most 720, and within expiration_days.results (the plan points at the dry run's stored rows)."
+  default     = 24
+
+  validation {
+    condition     = var.plan_ttl_hours >= 1 && var.plan_ttl_hours <= 720 && floor(var.plan_ttl_hours) == var.plan_ttl_hours
+    error_message = "plan_ttl_hours must be a whole number of hours between 1 and 720 (30 days)."
   }
 }
 

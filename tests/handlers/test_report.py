@@ -156,6 +156,9 @@ EXPECTED_SUMMARY = {
     "Rows": 4,
     "ReportUri": f"s3://{DATA_BUCKET}/{REPORT_KEY}",
     "ErrorsUri": f"s3://{DATA_BUCKET}/{ERRORS_KEY}",
+    # The first run of its selection (here: an input that cannot be read): nothing to compare.
+    "ComparedWith": None,
+    "ChangesUri": None,
 }
 
 
@@ -198,6 +201,8 @@ def test_errors_uri_is_null_and_no_errors_csv_exists_when_nothing_failed(session
         "Rows": 1,
         "ReportUri": f"s3://{DATA_BUCKET}/{REPORT_KEY}",
         "ErrorsUri": None,
+        "ComparedWith": None,
+        "ChangesUri": None,
     }
     assert ERRORS_KEY not in object_keys(session)
 
@@ -524,6 +529,8 @@ def test_a_map_that_failed_as_a_whole_still_reports_every_planned_target_and_say
             "Error": "States.ExceedToleratedFailureThreshold",
             "Cause": "The specified tolerated failure threshold was exceeded\\n=cmd",
         },
+        "ComparedWith": None,
+        "ChangesUri": None,
     }
     message = report.RECONCILE_MESSAGES[report.MAP_FAILED]
     assert (

@@ -238,3 +238,13 @@ def test_cli_describe_of_an_unknown_operation_fails_with_a_clear_message(capsys:
 def test_readme_operations_table_is_generated_from_the_registry() -> None:
     # Fix: python -m orgops.operations.catalog --write docs/operations.md
     assert catalog.readme_table(README.read_text()) == catalog.markdown_table()
+
+
+def test_cli_describe_says_what_identifies_a_finding_and_what_a_plan_pins(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["describe", "tag-remediation"]) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        "  a finding is: account_id, region, resource_arn, action",
+        "  a plan pins: tags_before (else the change is stale)",
+    ]
+    assert cli.main(["describe", "unused-ebs-volumes"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "  a finding is: account_id, region, volume_id"

@@ -45,6 +45,7 @@ def test_applied_and_failed_changes_are_both_stored_with_their_error(session: bo
     body = session.client("s3", region_name="us-east-1").get_object(Bucket=BUCKET, Key=key)["Body"].read()
     prefix = [TARGET.account_id, TARGET.account_name, REGION, "sg-1", "web", "vpc-1", "tcp"]
     assert [json.loads(line) for line in body.splitlines()] == [
-        [*prefix, "22", "22", "0.0.0.0/0", "revoke-ingress", "true", ""],
-        [*prefix, "3389", "3389", "0.0.0.0/0", "revoke-ingress", "false", "UnauthorizedOperation: denied by SCP"],
+        # The last cell is the plan status: empty, no plan is applied.
+        [*prefix, "22", "22", "0.0.0.0/0", "revoke-ingress", "true", "", ""],
+        [*prefix, "3389", "3389", "0.0.0.0/0", "revoke-ingress", "false", "UnauthorizedOperation: denied by SCP", ""],
     ]

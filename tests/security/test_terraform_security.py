@@ -222,7 +222,10 @@ def test_every_table_topic_and_bucket_is_encrypted_with_the_rotating_platform_ke
 
 def test_the_bucket_policy_denies_every_request_without_tls_on_the_bucket_and_its_objects() -> None:
     (policy,) = [b for b in hcl.typed_blocks("data", [PLATFORM_MAIN]) if b.name == "bucket"]
-    (statement,) = policy.body["statement"]
+    by_sid = {hcl.string(s["sid"]): s for s in policy.body["statement"]}
+    # TLS for everything; the change logs' own two denials are test_deployment_contracts's.
+    assert sorted(by_sid) == ["DenyDeletingChangeLogs", "DenyInsecureTransport", "DenyOverwritingChangeLogs"]
+    statement = by_sid["DenyInsecureTransport"]
     principals = [(hcl.string(p["type"]), [hcl.string(i) for i in p["identifiers"]]) for p in statement["principals"]]
 
     assert principals == [("*", ["*"])]

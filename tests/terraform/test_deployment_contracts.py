@@ -84,6 +84,7 @@ def test_bucket_expires_each_prefix() -> None:
     (locals_,) = [e for e in hcl.load(PLATFORM_MAIN)["locals"] if "prefixes" in e]
     assert sorted(hcl.string(p["prefix"]) for p in locals_["prefixes"].values()) == [
         "athena-results/",
+        "audit/",
         "dataset/",
         "map-results/",
         "reports/",
@@ -97,10 +98,35 @@ def test_bucket_blocks_public_access_and_denies_insecure_transport() -> None:
     flags = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
     assert [block[f] for f in flags] == [True] * 4
     (policy,) = [b for b in hcl.typed_blocks("data", [PLATFORM_MAIN]) if b.name == "bucket"]
-    (statement,) = policy.body["statement"]
+    statement = policy.body["statement"][0]
     assert hcl.string(statement["effect"]) == "Deny"
     assert hcl.string(statement["condition"][0]["variable"]) == "aws:SecureTransport"
     assert [hcl.string(v) for v in statement["condition"][0]["values"]] == ["false"]
+
+
+def test_bucket_denies_overwriting_and_deleting_change_logs() -> None:
+    (policy,) = [b for b in hcl.typed_blocks("data", [PLATFORM_MAIN]) if b.name == "bucket"]
+    statements = {hcl.string(s["sid"]): s for s in policy.body["statement"]}
+    overwrite, delete = statements["DenyOverwritingChangeLogs"], statements["DenyDeletingChangeLogs"]
+    audit = ["${aws_s3_bucket.this.arn}/audit/*"]
+    for statement in (overwrite, delete):
+        assert hcl.string(statement["effect"]) == "Deny"
+        assert [hcl.string(r) for r in statement["resources"]] == audit
+        assert [hcl.string(i) for i in statement["principals"][0]["identifiers"]] == ["*"]
+    # S3 enforces conditional writes with s3:if-none-match (AWS: "Enforce conditional writes on
+    # Amazon S3 buckets"): a PutObject without If-None-Match is refused, with it S3 answers 412
+    # when the key exists; no multipart upload is exempted, so none can replace a change log either.
+    assert [hcl.string(a) for a in overwrite["actions"]] == ["s3:PutObject"]
+    (condition,) = overwrite["condition"]
+    assert (hcl.string(condition["test"]), hcl.string(condition["variable"])) == ("Null", "s3:if-none-match")
+    assert [hcl.string(v) for v in condition["values"]] == ["true"]
+    assert [hcl.string(a) for a in delete["actions"]] == [
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:PutObjectRetention",
+        "s3:BypassGovernanceRetention",
+    ]
+    assert "condition" not in delete
 
 
 def test_bucket_is_versioned_and_kms_encrypted() -> None:

@@ -72,10 +72,14 @@ def test_worker_roles_assume_only_their_member_role_in_the_organization(role, me
     assert f'default     = "{member_role}"' in text
 
 
-def test_workers_write_only_results() -> None:
+def test_workers_write_and_read_only_results() -> None:
     statements = _by_document("operator-roles/main.tf: data.aws_iam_policy_document.worker")
     s3 = [(s.actions, s.resources) for s in statements if any(a.startswith("s3:") for a in s.actions)]
-    assert s3 == [(("s3:PutObject",), ("${var.data_bucket_arn}/results/*",))]
+    assert s3 == [
+        (("s3:PutObject",), ("${var.data_bucket_arn}/results/*",)),
+        # a run applying a plan reads its target's planned changes: the dry run's stored rows
+        (("s3:GetObject",), ("${var.data_bucket_arn}/results/*",)),
+    ]
 
 
 def test_fanout_assumes_the_org_reader_writes_targets_and_statuses() -> None:
@@ -91,6 +95,8 @@ def test_fanout_assumes_the_org_reader_writes_targets_and_statuses() -> None:
             ('${[for op in var.operations : "${local.states_prefix}:execution:${local.state_machine[op]}:*"]}',),
         ),
         "ReadPlanToRetry": (("s3:GetObject",), ("${var.data_bucket_arn}/targets/*",)),
+        # Plan: only the plans the reports wrote
+        "ReadPlanToApply": (("s3:GetObject",), ("${var.data_bucket_arn}/reports/*/plan.json",)),
         "ReadStatusesToRetry": (("dynamodb:Query",), ("${var.status_table_arn}",)),
         # Preflight: the deployed operations' workers only
         "InvokeWorkersForPreflight": (
@@ -169,4 +175,21 @@ def test_org_reader_grants_only_organizations_reads_and_list_regions() -> None:
     actions = {a for s in statements for a in s.actions}
     assert all(
         a.startswith(("organizations:Describe", "organizations:List")) or a == "account:ListRegions" for a in actions
+    )
+
+
+def test_report_reads_only_what_a_comparison_with_the_baseline_needs() -> None:
+    statements = _by_document("operator-roles/main.tf: data.aws_iam_policy_document.report")
+    grants = {s.sid: (s.actions, s.resources) for s in statements}
+    assert grants["ReadBaselines"] == (
+        ("s3:GetObject",),
+        (
+            "${var.data_bucket_arn}/reports/*/baselines/*",
+            "${var.data_bucket_arn}/reports/*/report.csv",
+            "${var.data_bucket_arn}/dataset/statuses/*",
+        ),
+    )
+    assert grants["DescribeExecutionsToCompare"] == (
+        ("states:DescribeExecution",),
+        ('${[for op in var.operations : "${local.states_prefix}:execution:${local.state_machine[op]}:*"]}',),
     )

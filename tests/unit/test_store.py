@@ -69,6 +69,7 @@ def test_keys_are_derived_from_the_execution_and_the_target() -> None:
         "report": "reports/public-ips/run-1/report.csv",
         "errors": "reports/public-ips/run-1/errors.csv",
         "summary": "reports/public-ips/run-1/summary.json",
+        "changes": "reports/public-ips/run-1/changes.csv",
     }
     assert store.status_key(STANDARD, target) == {
         "execution_id": {"S": STANDARD},

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from orgops import operations
+from orgops.cli import diff as cli_diff
 from orgops.cli import operator as cli_operator
+from orgops.cli import plan as cli_plan
 from orgops.cli import query as cli_query
 from orgops.cli import scaffold as new_operation
 from orgops.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, interrupted_message, sigterm_as_interrupt
@@ -54,6 +56,10 @@ def cmd_describe(args: argparse.Namespace) -> int:
     )
     for line in scoped:
         print(f"    {line}")
+    # What runs are compared by (changes.csv, orgops diff) and a plan names its changes by.
+    print(f"  a finding is: account_id, region, {', '.join(op['key']) or 'every column'}")
+    if op["mutating"]:
+        print(f"  a plan pins: {', '.join(op['before']) or 'nothing beyond the key'} (else the change is stale)")
     return 0
 
 
@@ -100,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mutating", action="store_true", help="an operation that changes resources (dry run by default)")
     p.set_defaults(func=cmd_new)
     cli_operator.register(sub)
+    cli_plan.register(sub)
     cli_query.register(sub)
+    cli_diff.register(sub)
     register_emulator(sub)
     return parser
 

@@ -371,6 +371,12 @@ def build_input(args: argparse.Namespace) -> dict[str, Any]:
         doc["RetryFailed"] = args.retry_failed
     if getattr(args, "preflight", False):
         doc["Preflight"] = True
+    canary = _given_items("--canary", getattr(args, "canary", None), "111122223333 or ou-ab12-cd34ef56")
+    if canary is not None:
+        doc["Canary"] = canary
+    waves = getattr(args, "waves", None)
+    if waves is not None:  # a number of waves as a JSON number, percentages as a list: both checked as given
+        doc["Waves"] = int(waves) if re.fullmatch(r"-?[0-9]+", waves.strip()) else _csv_items([waves])
     return doc
 
 

@@ -437,7 +437,13 @@ def run_local(
     )
     summary = report_handler.build_report(
         # StartTime: the run's start for its data set (a state machine's is its execution's).
-        {"Operation": operation.name, "ExecutionId": execution_arn, "StartTime": started.isoformat()},
+        # Input: the run's selection, which picks the run it is compared with (orgops.baselines).
+        {
+            "Operation": operation.name,
+            "ExecutionId": execution_arn,
+            "StartTime": started.isoformat(),
+            "Input": dict(execution_input),
+        },
         ReportSettings(data_bucket=LOCAL_BUCKET, status_table=LOCAL_TABLE),
         base,
     )
@@ -471,7 +477,7 @@ def copy_report(s3: LocalS3, execution_arn: str, summary: Mapping[str, Any], out
     out_dir.mkdir(parents=True, exist_ok=True)
     local = dict(summary)
     files = []
-    for field in ("ReportUri", "ErrorsUri"):
+    for field in ("ReportUri", "ErrorsUri", "ChangesUri"):
         if not summary.get(field):
             continue
         key = str(summary[field]).split("/", 3)[3]

@@ -38,12 +38,17 @@ examples:
   orgops run tag-remediation --apply --yes --max-errors 5% --preflight
   orgops run tag-remediation --apply --yes --retry-failed ARN_OF_THAT_RUN
 
+  # canary first: two accounts, then the rest in waves of 25% and 100% of the targets, each wave
+  # only if the waves before had no more than 2 failures
+  orgops run tag-remediation --apply --yes --canary 111122223333,ou-ab12-cdef3456 --waves 25%,100% --max-errors 2
+
   # against the emulator (`orgops emulator` prints the endpoint)
   orgops run public-ips --endpoint-url http://127.0.0.1:5000 --region us-east-1
 
 The input sent is exactly the documented execution input:
   {{"Regions": [...] | "ALL", "Accounts": {{"Include", "Exclude", "OrganizationalUnits", "Tags"}},
-   "Params": {{...}}, "DryRun": true, "MaxErrors": 3 | "10%", "RetryFailed": ARN, "Preflight": true}}
+   "Params": {{...}}, "DryRun": true, "MaxErrors": 3 | "10%", "RetryFailed": ARN, "Preflight": true,
+   "Canary": [ID, ...], "Waves": 3 | ["25%", "100%"]}}
 Flags not given are left out, so the deployed defaults apply. It is validated here, with the
 fanout's own code, and --out is checked writable, before anything starts. Ctrl-C offers to stop
 the execution (SIGTERM leaves it running); a run that ends FAILED, TIMED_OUT or ABORTED gets a
@@ -86,6 +91,12 @@ REPORT_EPILOG = f"""\
 examples:
   orgops report arn:aws:states:eu-west-1:111122223333:execution:orgops-public-ips:public-ips-20261125T101500Z-1a2b
   orgops report ARN --wait --out /tmp/run1          # follow a running execution, then download
+  orgops report ARN --html                          # and report.html beside the CSVs: open it in a browser
+  orgops report reports/public-ips/NAME --html      # a report already saved (run, report, local): no AWS call
+
+--html writes one self-contained page (no script, nothing loaded from elsewhere): the summary,
+findings per account and region, the changes since the last run, the failed targets and the
+first 500 rows.
 
 An execution still running has no report yet (exit {EXIT_RUNNING} without --wait). One that ended FAILED,
 TIMED_OUT or ABORTED has a partial report: the targets that finished before it ended.
@@ -144,6 +155,21 @@ def register(sub: Any) -> None:
         action="store_true",
         help="first check that the worker can assume every selected account's member role; fail naming the "
         "unreachable accounts, before any target runs",
+    )
+    p.add_argument(
+        "--canary",
+        nargs="+",
+        action="extend",
+        metavar="ID",
+        help="run these accounts' (or OUs') targets first, as wave 1; the rest start only if its failures are "
+        "within the budget (--max-errors; none given: no failure)",
+    )
+    p.add_argument(
+        "--waves",
+        metavar="N|P%,P%,100%",
+        help="run the targets after the canary in N equal waves (1-20), or in waves ending at cumulative "
+        "percentages of all the targets (5%%,25%%,100%%); each wave starts only if the one before was within "
+        "the budget, else the rest are NOT_RUN (WaveStopped)",
     )
     p.add_argument("--name", help="execution name (default: OPERATION-<UTC time>-<random>)")
     p.add_argument("--no-wait", action="store_true", help="print the execution ARN and return at once")
@@ -205,12 +231,23 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "report",
         help="download the report of an execution (optionally wait for it to finish)",
-        description="Print the summary of EXECUTION_ARN and download its report files.",
+        description="Print the summary of EXECUTION_ARN and download its report files (or print a saved "
+        "report's summary); --html renders them as one HTML page.",
         epilog=REPORT_EPILOG,
         formatter_class=_formatter,
     )
-    p.add_argument("execution_arn", help="the execution's ARN (`orgops executions OPERATION`)")
+    p.add_argument(
+        "execution_arn",
+        metavar="EXECUTION_ARN|DIR",
+        help="the execution's ARN (`orgops executions OPERATION`), or a report directory already saved "
+        "(reports/OPERATION/NAME/): its summary, with no AWS call",
+    )
     p.add_argument("--wait", action="store_true", help="follow a running execution with a progress bar first")
+    p.add_argument(
+        "--html",
+        action="store_true",
+        help="also write report.html beside the report files (with DIR: into DIR, or --out): one self-contained page",
+    )
     _add_wait_arguments(p)
     add_aws_arguments(p)
     add_output_argument(p)

@@ -24,7 +24,8 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from orgops import dataset, retry, store, targets
+from orgops import changes, dataset, retry, store, targets
+from orgops.cli import html as html_report
 from orgops.cli import progress
 from orgops.cli.common import (
     EXIT_EXECUTION_FAILED,
@@ -243,10 +244,15 @@ def default_out_dir(operation: str, name: str) -> Path:
 
 
 def download_report(s3: Any, summary: Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """report.csv, errors.csv (when targets failed) and summary.json, into ``out_dir``."""
+    """report.csv, errors.csv (when targets failed), changes.csv (when compared with a baseline) and
+    summary.json, into ``out_dir``."""
     uris = [summary["ReportUri"]]
     if summary.get("ErrorsUri"):
         uris.append(summary["ErrorsUri"])
+    if summary.get("ChangesUri"):
+        uris.append(summary["ChangesUri"])
+    if summary.get("PlanUri"):  # a dry run of a mutating operation: its plan (orgops apply reads it)
+        uris.append(summary["PlanUri"])
     uris.append(summary_uri(summary["ReportUri"]))
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
@@ -294,6 +300,15 @@ def result_document(described: Mapping[str, Any], summary: Mapping[str, Any] | N
     return doc
 
 
+def waves_line(waves: Any) -> str:
+    """``1: 2 targets, 1 failed; 2: 19 targets, 19 not run`` (the summary's ``Waves``)."""
+    parts = []
+    for w in waves if isinstance(waves, list) else ():
+        not_run = f", {w['NotRun']} not run" if w.get("NotRun") else ""
+        parts.append(f"{w.get('Wave')}: {w.get('Targets')} targets, {w.get('Failed')} failed{not_run}")
+    return "; ".join(parts)
+
+
 def print_result(doc: Mapping[str, Any], seconds: float | None, stream: TextIO) -> None:
     took = f" in {progress.format_duration(seconds)}" if seconds is not None else ""
     print(f"execution  {doc['ExecutionArn']}", file=stream)
@@ -312,6 +327,8 @@ def print_result(doc: Mapping[str, Any], seconds: float | None, stream: TextIO) 
             f"{summary['Skipped']} skipped{not_run}",
             file=stream,
         )
+        if summary.get("Waves"):
+            print(f"waves      {waves_line(summary['Waves'])}", file=stream)
         if summary.get("Stopped"):
             print(f"stopped    {summary['Stopped']}", file=stream)
         if summary.get("RetryOf"):
@@ -320,6 +337,12 @@ def print_result(doc: Mapping[str, Any], seconds: float | None, stream: TextIO) 
         print(f"report     {summary['ReportUri']}", file=stream)
         if summary.get("ErrorsUri"):
             print(f"errors     {summary['ErrorsUri']}", file=stream)
+        lead = changes.lead_line(summary, changes.noun_of(str(summary.get("Operation"))))
+        if lead:  # what changed since the baseline (orgops.changes)
+            print(f"changes    {lead}", file=stream)
+            print(f"           {summary['ChangesUri']}", file=stream)
+        elif "ComparedWith" in summary:
+            print(f"changes    {changes.NOTHING_TO_COMPARE_TEXT}", file=stream)
     if doc["Status"] != "SUCCEEDED":
         # What a failure says can hold anything a resource or an exception held: escaped (a
         # terminal never runs an ANSI sequence), scrubbed of credentials, bounded.
@@ -438,8 +461,10 @@ def finish(
     output: str,
     poll_seconds: float = POLL_SECONDS,
     stopped_by_operator: bool = False,
+    html: bool = False,
 ) -> int:
-    """Summary, downloads and the exit code of a finished execution (a partial report when it did not succeed)."""
+    """Summary, downloads and the exit code of a finished execution (a partial report when it did not succeed);
+    ``html``: report.html rendered from the downloaded files too (orgops.cli.html)."""
     if described["status"] == "SUCCEEDED":
         summary = json.loads(described["output"]) if described.get("output") else None
     else:
@@ -450,6 +475,10 @@ def finish(
         target = out_dir or default_out_dir(str(summary.get("Operation") or operation), ref.name)
         files = save_report(aws.client("s3"), summary, target)
         files += download_dataset(aws, described, summary, target)
+        if html:
+            files.append(html_report.write_report(target, summary={**summary, "ExecutionId": ref.arn}))
+    elif html:
+        print("orgops: the execution has no report files, so no report.html was written", file=sys.stderr)
     doc = result_document(described, summary, files)
     if output == "json":
         print_json(doc)
@@ -459,7 +488,13 @@ def finish(
 
 
 def follow_and_finish(
-    aws: Aws, execution_arn: str, out_dir: Path | None, operation: str | None, output: str, poll: float
+    aws: Aws,
+    execution_arn: str,
+    out_dir: Path | None,
+    operation: str | None,
+    output: str,
+    poll: float,
+    html: bool = False,
 ) -> int:
     sfn = aws.client("stepfunctions", arn_region(execution_arn))
     bar = progress.ProgressLine(sys.stderr)
@@ -473,8 +508,8 @@ def follow_and_finish(
         # Read the status again: the execution may have ended before the stop reached it.
         described = follow(sfn, execution_arn, progress.ProgressLine(sys.stderr, enabled=False), poll)
         print(stop_outcome(execution_arn, described["status"]), file=sys.stderr)
-        return finish(aws, described, out_dir, operation, output, poll, stopped_by_operator=True)
-    return finish(aws, described, out_dir, operation, output, poll)
+        return finish(aws, described, out_dir, operation, output, poll, stopped_by_operator=True, html=html)
+    return finish(aws, described, out_dir, operation, output, poll, html=html)
 
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -509,6 +544,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_report(args: argparse.Namespace) -> int:
+    if not args.execution_arn.startswith("arn:"):
+        return report_of_directory(args)
     check_out_dir(args.out or DEFAULT_OUT)
     aws = Aws.from_args(args)
     sfn = aws.client("stepfunctions", arn_region(args.execution_arn))
@@ -526,8 +563,34 @@ def cmd_report(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_RUNNING
-        return follow_and_finish(aws, args.execution_arn, args.out, None, args.output, args.poll_seconds)
-    return finish(aws, described, args.out, None, args.output, args.poll_seconds)
+        return follow_and_finish(
+            aws, args.execution_arn, args.out, None, args.output, args.poll_seconds, html=args.html
+        )
+    return finish(aws, described, args.out, None, args.output, args.poll_seconds, html=args.html)
+
+
+def report_of_directory(args: argparse.Namespace) -> int:
+    """``orgops report DIR [--html [--out DIR2]]``: a report already saved (by ``orgops run``, ``report`` or
+    ``local``: reports/OPERATION/NAME/), read from its summary.json with no AWS call; ``--html`` renders
+    report.html from its files (into DIR, or ``--out``)."""
+    directory = Path(args.execution_arn)
+    argument = "EXECUTION_ARN|DIR"
+    if args.wait:
+        raise UsageError(f"--wait: {directory} is a saved report, there is nothing to follow; --wait takes an ARN")
+    if args.out is not None and not args.html:
+        raise UsageError(f"--out: {directory} is already saved; with a directory --out says where --html writes")
+    saved = html_report.read_summary(directory, argument)
+    summary = {k: v for k, v in saved.items() if k != "ExecutionId"}  # as ``finish`` prints it
+    execution = str(saved.get("ExecutionId") or directory)
+    files = [html_report.write_report(directory, args.out, saved, argument)] if args.html else []
+    # A partial report says how its execution ended; any other summary is written after the Map succeeded.
+    status = str(summary.get("Status") or "FAILED") if summary.get("Partial") else "SUCCEEDED"
+    doc = {"ExecutionArn": execution, "Status": status, "Summary": summary, "Files": [str(f) for f in files]}
+    if args.output == "json":
+        print_json(doc)
+    else:
+        print_result(doc, None, sys.stdout)
+    return exit_code(status, summary)
 
 
 def load_summary(s3: Any, bucket: str, operation: str, name: str) -> dict[str, Any] | None:

@@ -142,6 +142,7 @@ def run_demo(out_dir: Path, stream: TextIO = sys.stdout, operation_names: list[s
                     "seconds": f"{ex.seconds:.1f}",
                 }
             )
+            results[-1]["summary"] = out
             if out:
                 write_reports(emu, out, out_dir / name)
         say("")
@@ -153,8 +154,112 @@ def run_demo(out_dir: Path, stream: TextIO = sys.stdout, operation_names: list[s
             "account, which has no operation-admin unless member_roles.management_account_roles asks (AccessDenied). "
             f"Total {time.monotonic() - started:.0f}s."
         )
+        plan_run = next((r for r in results if r["operation"] == PLAN_OPERATION), None)
+        failures += show_plan_apply(emu, world, plan_run, out_dir, say)
+        failures += show_changes(emu, world, expected.get(CHANGES_OPERATION, []), out_dir, say)
         say("Next: `make emulator` serves this world to the AWS CLI (see the README's emulator section).")
     return 1 if failures else 0
+
+
+CHANGES_OPERATION = "unused-ebs-volumes"
+PLAN_OPERATION = "tag-remediation"
+
+
+def show_plan_apply(
+    emu: Any, world: Any, plan_run: dict[str, Any] | None, out_dir: Path, say: Callable[[str], None]
+) -> int:
+    """One plan/apply cycle of a remediation: tag-remediation's dry run above wrote its plan; one
+    planned snapshot is tagged by hand since (its change goes stale), then the plan is applied
+    exactly. Prints the plan, what the apply made of each change, and where the change log is.
+    Returns 1 when the apply failed, else 0 (0 too when the operation was not run)."""
+    from orgops.emulator.world import member_session
+
+    dry = (plan_run or {}).get("summary") or {}
+    if not dry.get("PlanUri"):
+        return 0
+    plan = json.loads(emu.read_object(dry["PlanUri"]))
+    say("")
+    say(
+        f"Plan and apply ({PLAN_OPERATION}): the dry run above planned {len(plan['Changes'])} changes in "
+        f"{len(plan['Targets'])} targets; plan {plan['Digest'][:19]}..., expires {plan['ExpiresAt']}"
+    )
+    stale = plan["Changes"][0]
+    session = emu.session()
+    if stale["AccountId"] != world.management_account_id:
+        session = member_session(session, stale["AccountId"])
+    arn = stale["Row"]["resource_arn"]
+    session.client("ec2", region_name=stale["Region"]).create_tags(
+        Resources=[arn.rsplit("/", 1)[-1]], Tags=[{"Key": "reviewed", "Value": "by-hand"}]
+    )
+    say(f"  since the plan, {arn} was tagged by hand: its planned change no longer holds")
+    execution_input = {
+        "Plan": {"Uri": dry["PlanUri"], "Digest": dry["PlanDigest"]},
+        "DryRun": False,
+        "StartedBy": f"arn:aws:iam::{world.management_account_id}:user/demo",
+    }
+    ex = emu.run(PLAN_OPERATION, execution_input)
+    out = ex.output or {}
+    if ex.status != "SUCCEEDED":
+        say(f"    {ex.status}: {ex.error}: {ex.cause}")
+        return 1
+    say(
+        f"  applied exactly the plan: {out['Applied']} applied, {out['Stale']} stale (skipped), "
+        f"{out['NotPlanned']} not planned, {out['ChangesFailed']} failed"
+    )
+    say(f"  change log (written once, never overwritten): {out['AuditUri']}")
+    write_reports(emu, out, out_dir / PLAN_OPERATION / "apply")
+    return 0
+
+
+def show_changes(emu: Any, world: Any, seeded: list[dict[str, str]], out_dir: Path, say: Callable[[str], None]) -> int:
+    """What changed since the last run: one volume deleted, one retagged, one created, then
+    unused-ebs-volumes run again with the same input; prints the summary's lead line and changes.csv
+    as a table, and saves both runs under ``out_dir/unused-ebs-volumes/<execution name>/`` (for
+    ``orgops diff``). Returns 1 when the run failed, else 0 (0 too when the operation was not run)."""
+    from orgops import changes, operations, store
+    from orgops.cli.diff import table_lines
+    from orgops.emulator import seed
+    from orgops.emulator.world import member_session
+
+    if len(seeded) < 2:
+        return 0
+    gone, retagged = seeded[0], seeded[1]
+
+    def ec2(row: dict[str, str]) -> Any:
+        account = row["account_id"]
+        session = emu.session()
+        if account != world.management_account_id:
+            session = member_session(session, account)
+        return session.client("ec2", region_name=row["region"])
+
+    ec2(gone).delete_volume(VolumeId=gone["volume_id"])
+    ec2(retagged).create_tags(Resources=[retagged["volume_id"]], Tags=[{"Key": "owner", "Value": "platform-team"}])
+    ec2(gone).create_volume(Size=20, AvailabilityZone=f"{gone['region']}a", VolumeType="gp3")
+    say("")
+    say(
+        f"What changed since the last run: in the emulated world, {gone['volume_id']} deleted, "
+        f"{retagged['volume_id']} retagged (owner=platform-team), a new 20 GiB volume in {gone['account_name']} "
+        f"{gone['region']}; {CHANGES_OPERATION} runs again with the same input"
+    )
+    ex = emu.run(CHANGES_OPERATION, {"Params": seed.EXAMPLE_PARAMS.get(CHANGES_OPERATION, {})})
+    out = ex.output or {}
+    if ex.status != "SUCCEEDED" or not out.get("ChangesUri"):
+        say(f"    {ex.status}: {ex.error or 'no changes.csv'}: {ex.cause or out.get('ComparedWith')}")
+        return 1
+    operation = operations.get(CHANGES_OPERATION)
+    say(f"  {changes.lead_line(out, operation.noun)}")
+    for line in table_lines(operation, emu.read_csv(out["ChangesUri"])):
+        say(f"  {line}")
+    folder = out_dir / CHANGES_OPERATION
+    baseline_ref = store.ExecutionRef.parse(out["ComparedWith"])
+    baseline, name = baseline_ref.name, store.ExecutionRef.parse(ex.arn).name
+    before_uri = store.s3_uri(emu.stack.data_bucket, store.report_keys(CHANGES_OPERATION, baseline_ref)["summary"])
+    before = {k: v for k, v in json.loads(emu.read_object(before_uri)).items() if k != "ExecutionId"}
+    write_reports(emu, before, folder / baseline)
+    write_reports(emu, out, folder / name)
+    (folder / name / "changes.csv").write_bytes(emu.read_object(out["ChangesUri"]))
+    say(f"  Saved: {folder / name}/changes.csv. Compare any two runs: orgops diff {folder / baseline} {folder / name}")
+    return 0
 
 
 def write_reports(emu: Any, summary: dict[str, Any], directory: Path) -> None:
@@ -165,6 +270,8 @@ def write_reports(emu: Any, summary: dict[str, Any], directory: Path) -> None:
         errors.write_bytes(emu.read_object(summary["ErrorsUri"]))
     elif errors.exists():
         errors.unlink()
+    if summary.get("PlanUri"):  # a remediation's dry run: its plan (orgops apply reads it)
+        (directory / "plan.json").write_bytes(emu.read_object(summary["PlanUri"]))
     (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
 
 

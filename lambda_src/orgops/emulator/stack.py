@@ -86,6 +86,7 @@ class StackSettings:
     defaults: OperationSettings = field(default_factory=OperationSettings)
     overrides: Mapping[str, OperationSettings] = field(default_factory=dict)
     result_ttl_days: int = 30
+    plan_ttl_hours: int = 24
     slack_webhook_parameter: str = ""
     child_execution_type: str = EMULATOR_CHILD_EXECUTION_TYPE  # rendered into the definition
     # What Terraform's definition would ask for: EXPRESS children get Express's limits (limits.py).
@@ -233,6 +234,7 @@ def function_environments(
             "ORGOPS_STATUS_TABLE": status_table,
             "ORGOPS_TOPIC_ARN": topic_arn,
             "ORGOPS_SLACK_WEBHOOK_PARAMETER": settings.slack_webhook_parameter,
+            "ORGOPS_PLAN_TTL_HOURS": str(settings.plan_ttl_hours),
             "ORGOPS_OPERATION_MODULES": modules,
             **POWERTOOLS_ENV,
         },

@@ -13,6 +13,11 @@ failure counter. ``RetryFailed`` plans the failed and not-run targets of an earl
 instead of listing the organization (``orgops.retry``). ``Preflight: true`` invokes the worker in
 pre-flight mode for one target per account and fails, naming the unreachable accounts, before
 anything is written (``orgops.preflight``).
+
+``Canary``/``Waves`` (``orgops.waves``): the output carries wave 1 only, every wave is written to
+``targets/.../waves/<n>.json``, and ``Waves`` says how many remain. The same function is the gate
+between waves: ``{"NextWave": <the state>}`` (the state machine's ``NextWave`` step, ``dispatch``)
+returns the next wave's state, or the run stopped.
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 
-from orgops import inventory, observability, operations, org, preflight, regions, retry, store, targets
+from orgops import inventory, observability, operations, org, plans, preflight, regions, retry, store, targets, waves
 from orgops.config import FanoutSettings
 from orgops.errors import InvalidInput
 from orgops.operations.base import Operation
@@ -48,7 +54,10 @@ def validate(event: Mapping[str, Any]) -> tuple[Operation, targets.ExecutionInpu
     operation = operations.get(str(event.get("Operation", "")))
     execution_input = targets.parse_input(event.get("Input"))
     # A retry given no Params reuses the earlier run's, validated once they are read (``fanout``).
-    reused = execution_input.retry_failed is not None and not execution_input.params_given
+    # A plan applies the Params it was made with (read with the plan, in ``fanout``).
+    reused = (execution_input.retry_failed is not None and not execution_input.params_given) or (
+        execution_input.plan is not None
+    )
     params = {} if reused else operation.validate_params(execution_input.params)
     if operation.scope == "organization" and execution_input.accounts != targets.AccountFilter():
         raise InvalidInput(
@@ -152,7 +161,9 @@ def needs(operation: Operation, execution_input: targets.ExecutionInput, default
             requested = ()  # refused later, where it always was (regions_chooser), in the same words
         opt_in = bool(regions.opt_in_regions(requested))
     return inventory.Needs(
-        parents=targets.needs_parents(execution_input.accounts),
+        # A Canary OU matches the accounts under it: their OU paths are needed too.
+        parents=targets.needs_parents(execution_input.accounts)
+        or any(targets.OU_ID.match(c) for c in execution_input.canary),
         tags=targets.needs_tags(execution_input.accounts),
         regions=regional and (execution_input.all_regions or opt_in),
     )
@@ -231,7 +242,12 @@ def fanout(
     max_errors = max_errors_of(event, execution_input)
 
     retried: retry.Retry | None = None
-    if execution_input.retry_failed:
+    applied: dict[str, Any] | None = None
+    if execution_input.plan is not None:
+        applied = applied_plan(operation, execution_input.plan, settings, session, now)
+        plan = targets.TargetPlan(plans.apply_targets(operation, applied), ())
+        params = operation.validate_params(applied["Params"])
+    elif execution_input.retry_failed:
         retried = retry.plan_retry(
             session,
             settings.data_bucket,
@@ -265,6 +281,8 @@ def fanout(
     }
     if max_errors is not None:  # as a count of this run's planned targets: the workers compare it
         common["MaxErrors"] = max_errors.limit(len(plan.targets))
+    if applied is not None:  # each worker reads its target's planned changes from the dry run's rows
+        common["Plan"] = {"Execution": applied["Execution"], "Digest": applied["Digest"]}
     result: dict[str, Any] = {
         "Operation": operation.name,
         "ExecutionId": execution_arn,
@@ -277,11 +295,19 @@ def fanout(
         # Set by either Map state's Catch when the Map fails as a whole; the report reads it.
         "MapError": None,
     }
-    distributed = len(plan.targets) > threshold
+    # Canary waves (orgops.waves): wave 1 travels like every run's targets, NextWave loads the others.
+    split = waves.split(plan.targets, execution_input.canary, execution_input.waves, plan.parents)
+    wave_run = waves.asked(execution_input.canary, execution_input.waves)
+    result.update(AccountRegions=[t.as_item() for t in split[0]], Waves=waves.state(1, len(split), len(split[0])))
+    distributed = len(split[0]) > threshold
     key = store.targets_key(execution)
     if distributed:
-        result.update(Mode=DISTRIBUTED, AccountRegions=[], Batches={"Bucket": settings.data_bucket, "Key": key})
+        first = store.wave_key(execution, 1) if wave_run else key
+        result.update(Mode=DISTRIBUTED, AccountRegions=[], Batches={"Bucket": settings.data_bucket, "Key": first})
     check_output_size(result)  # before anything is written: a refused run leaves nothing behind
+    for later in split[1:]:  # a later inline wave travels in NextWave's output: it must fit as well
+        if len(later) <= threshold:
+            check_output_size({**result, "AccountRegions": [t.as_item() for t in later]})
     if execution_input.preflight:  # before anything is written too: an unreachable account fails the run
         function = str(event.get("WorkerFunction") or "")
         if not function:
@@ -289,7 +315,9 @@ def fanout(
         preflight.require_reachable(preflight.check(client(session, "lambda"), function, plan.targets, execution_arn))
 
     run = []
-    if max_errors is not None or retried is not None:
+    # A mutating operation's run always has its item: the report reads from it whether the run
+    # applied changes (the audit log: who, which plan), and a dry run's Params (its plan).
+    if max_errors is not None or retried is not None or operation.mutating or wave_run:
         run.append(
             store.run_item(
                 execution_arn,
@@ -298,6 +326,14 @@ def fanout(
                 max_errors=common.get("MaxErrors"),
                 max_errors_text=max_errors.text if max_errors is not None else None,
                 retry_of=retried.of if retried is not None else None,
+                change=change_record(operation, execution_input, params, applied),
+                waves={
+                    "waves": len(split),
+                    "canary_wave": int(bool(execution_input.canary)),
+                    "distributed_threshold": threshold,
+                }
+                if wave_run
+                else None,
             )
         )
     if plan.skipped or plan.not_enabled or run:
@@ -320,12 +356,65 @@ def fanout(
     # for the report, which reconciles it with the recorded statuses: no planned target is lost.
     body = json.dumps([{"Targets": b} for b in targets.batches(plan.targets, batch_size)]).encode()
     client(session, "s3").put_object(Bucket=settings.data_bucket, Key=key, Body=body, ContentType="application/json")
+    if wave_run:  # and each wave's targets, which NextWave loads (and the report counts by wave)
+        waves.write(client(session, "s3"), settings.data_bucket, execution, split, batch_size)
     return result
+
+
+def applied_plan(
+    operation: Operation, ref: plans.PlanRef, settings: FanoutSettings, session: boto3.Session, now: float | None
+) -> dict[str, Any]:
+    """The reviewed plan this run applies: read from the data bucket, checked (its digest, its
+    operation, not expired), before anything is written."""
+    if not operation.mutating:
+        raise InvalidInput("Plan", f"{operation.name} changes nothing, so it has no plans: run it without Plan")
+    moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    doc = plans.read(client(session, "s3"), settings.data_bucket, ref)
+    return plans.check(doc, operation.name, ref.digest, moment)
+
+
+def change_record(
+    operation: Operation,
+    execution_input: targets.ExecutionInput,
+    params: Mapping[str, Any],
+    applied: Mapping[str, Any] | None,
+) -> dict[str, str] | None:
+    """What the run item keeps of a mutating run, for its report: dry run or not, its Params, who
+    started it (as the input declared), and the plan it applies."""
+    if not operation.mutating:
+        return None
+    record = {
+        "dry_run": "true" if execution_input.dry_run else "false",
+        "params": json.dumps(params, sort_keys=True, separators=(",", ":")),
+        "started_by": execution_input.started_by or "",
+    }
+    if applied is not None and execution_input.plan is not None:
+        record.update(
+            plan_digest=str(applied["Digest"]), plan_of=str(applied["Execution"]), plan_uri=execution_input.plan.uri
+        )
+    return record
+
+
+def dispatch(
+    event: Mapping[str, Any], settings: FanoutSettings, session: boto3.Session, **kwargs: Any
+) -> dict[str, Any]:
+    """The function's two entries: the state machine's ``Fanout`` step, and its ``NextWave`` step
+    (``{"NextWave": <the state>}``: the gate after a wave, orgops.waves)."""
+    if "NextWave" in event:
+        return next_wave(event["NextWave"], settings, session)
+    return fanout(event, settings, session, **kwargs)
+
+
+def next_wave(state: Mapping[str, Any], settings: FanoutSettings, session: boto3.Session) -> dict[str, Any]:
+    """The gate after a wave: the next wave's state, or the run stopped (``orgops.waves.next_wave``)."""
+    return waves.next_wave(
+        state, settings.data_bucket, settings.status_table, client(session, "s3"), client(session, "dynamodb")
+    )
 
 
 @observability.observed(observability.FANOUT)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return fanout(event, FanoutSettings.from_env(), new_session(), budget_seconds=budget(context))
+    return dispatch(event, FanoutSettings.from_env(), new_session(), budget_seconds=budget(context))
 
 
 # What the fanout keeps, of its Lambda's time, for writing the targets and the skipped statuses.

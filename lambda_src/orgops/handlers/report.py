@@ -6,7 +6,9 @@ as a whole); the output (the execution's output) is {"Operation", "Targets", "Su
 "Failed", "Skipped", "Rows", "ReportUri", "ErrorsUri"}, with ``"NeverRun"`` (planned targets
 without a status, listed in errors.csv) and ``"MapError"`` when there are any, ``"NotRun"`` and
 ``"Stopped"`` when MaxErrors stopped the run (NOT_RUN targets, listed in errors.csv), ``"RetryOf"``
-for a retry (``RetryFailed``: the execution it retried). From EventBridge, when an execution ended
+for a retry (``RetryFailed``: the execution it retried), and what changed since the baseline
+(``orgops.baselines``): ``"ComparedWith"`` and ``"ChangesUri"`` (null for the first run of a selection),
+``"New"``, ``"Resolved"``, ``"Changed"``, ``"NotCompared"`` when compared. From EventBridge, when an execution ended
 FAILED, TIMED_OUT or ABORTED: a "Step Functions Execution Status Change" event (``detail``:
 ``executionArn``, ``stateMachineArn``, ``status``; ``modules/operation`` adds ``"Operation"``):
 a partial report of the targets that finished, the same files, and ``"Partial": true`` with the
@@ -22,13 +24,13 @@ import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from orgops import dataset, observability, operations, report, store
+from orgops import audit, baselines, dataset, observability, operations, report, store, waves
 from orgops.asl import FANOUT_STATE
 from orgops.config import ReportSettings
 from orgops.sessions import client, new_session
@@ -49,6 +51,8 @@ class ReportRequest:
     status: str | None = None  # the final status of an execution that did not succeed: a partial report
     # The Map state's error when it failed as a whole (its Catch's ``$.MapError``), else None.
     map_error: dict[str, str] | None = None
+    # What the run is compared with (orgops.baselines): its Regions, Accounts, Params and DryRun.
+    selection: baselines.Selection = baselines.NO_SELECTION
 
     @property
     def partial(self) -> bool:
@@ -143,12 +147,15 @@ def build_report(
     # The run's data set (orgops.dataset): its statuses and rows pass through it on their way.
     started = dataset.run_started(event, lambda: client(session, "stepfunctions"), execution.arn)
     data = dataset.RunWriter(s3, bucket, operation, execution, started)
+    sfn = lambda: client(session, "stepfunctions")  # noqa: E731
+    request = replace(request, selection=baselines.selection_of(operation, event, sfn, execution.arn))
     try:
         summary = _write_report(request, operation, execution, settings, s3, ddb, keys, data)
     except BaseException:
         data.abort()
         raise
     data.finish(summary)
+    baselines.record(s3, bucket, operation, execution, request.selection, summary, data.keys[dataset.STATUSES])
     if request.partial:  # the EventBridge rule has told the topic how the execution ended
         return summary
     if settings.topic_arn:
@@ -170,7 +177,16 @@ def _write_report(
 ) -> dict[str, Any]:
     """report.csv, errors.csv and summary.json; returns the summary."""
     bucket = settings.data_bucket
-    counts = report.tally(data.statuses(store.iter_statuses(ddb, settings.status_table, execution.arn)))
+    # The run's own item (MaxErrors, RetryFailed; a mutating run's dry run, Params, plan, caller).
+    run = store.read_run(ddb, settings.status_table, execution.arn)
+    changes = (
+        audit.ChangeRecorder(operation, execution, run or {}, data.started, settings.plan_ttl_hours)
+        if operation.mutating
+        else None
+    )
+    seen = baselines.TargetStatuses()  # what changed since the last run compares the targets seen here
+    statuses = seen.watch(data.statuses(store.iter_statuses(ddb, settings.status_table, execution.arn)))
+    counts = report.tally(changes.statuses(statuses) if changes else statuses)
     # Every planned target appears once: one without a status (its worker, its status write or its
     # batch failed; or, in a partial report, it never finished) is a failure with the reason.
     plan = read_plan(s3, bucket, execution)
@@ -179,7 +195,10 @@ def _write_report(
     data.never_run(counts.failures[recorded:])
     # Closed as soon as the upload ends: a failed upload stops the reads at once.
     with closing(report.report_rows(s3, bucket, execution, counts.with_rows)) as target_rows:
-        rows = report.write_csv(s3, bucket, keys["report"], operation.report_columns, data.rows(target_rows))
+        stream = data.rows(target_rows)
+        rows = report.write_csv(
+            s3, bucket, keys["report"], operation.report_columns, changes.rows(stream) if changes else stream
+        )
     errors_uri = None
     if counts.failures:
         report.write_csv(s3, bucket, keys["errors"], report.ERROR_COLUMNS, counts.failures)
@@ -196,8 +215,9 @@ def _write_report(
     }
     if counts.never_run:  # the execution's output says how many planned targets never ran (errors.csv: which)
         summary["NeverRun"] = counts.never_run
-    # The run's own item (MaxErrors, RetryFailed): not-run targets, why the run stopped, what it retried.
-    run = store.read_run(ddb, settings.status_table, execution.arn)
+    if changes:  # a dry run's plan, or an applying run's change log (orgops.audit)
+        summary.update(changes.finish(s3, bucket, request.partial, counts.failed))
+    # Not-run targets, why the run stopped, what it retried (the run's item).
     if counts.not_run:
         summary["NotRun"] = counts.not_run
     stopped = report.stopped(run, counts)
@@ -205,10 +225,15 @@ def _write_report(
         summary["Stopped"] = stopped
     if run and run.get("retry_of"):
         summary["RetryOf"] = run["retry_of"]
+    if run and "waves" in run:  # Canary/Waves: each wave's targets, failures and not-run ones
+        summary["Waves"] = waves.report(s3, bucket, ddb, settings.status_table, execution, int(run["waves"]))
     if request.map_error:
         summary["MapError"] = request.map_error
     if request.partial:
         summary.update(Partial=True, Status=request.status)
+    # What changed since the baseline: changes.csv and New, Resolved, Changed, ComparedWith.
+    compared = seen.with_failures(counts.failures)
+    summary.update(baselines.compare(s3, bucket, operation, request.selection, keys, compared))
     s3.put_object(
         Bucket=bucket,
         Key=keys["summary"],

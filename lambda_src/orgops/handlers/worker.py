@@ -25,9 +25,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgops import observability, operations, store
+from orgops import observability, operations, plans, store
 from orgops.config import WorkerSettings
-from orgops.errors import ConfigurationError, OrgopsError
+from orgops.errors import ConfigurationError, OrgopsError, PlanMismatch
 from orgops.operations.base import TARGET_COLUMNS, Operation
 from orgops.sessions import RoleSessions, client, new_session
 from orgops.targets import Target
@@ -78,12 +78,17 @@ def run_target(
     execution = store.ExecutionRef.parse(str(event["ExecutionId"]))
     # Escaped like every other cell: an account name such as '=HYPERLINK(...)' is a formula to a spreadsheet.
     prefix = [store.format_cell(v) for v in (target.account_id, target.account_name, target.region)]
-    # A mutating operation's rows end with the plan column (empty: no plan is being applied).
-    tail = [""] if operation.mutating else []
-    lines = [
-        prefix + store.format_row(operation.columns, row) + tail
-        for row in operation.run(member_session, target, common.get("Params") or {}, bool(common.get("DryRun", True)))
-    ]
+    rows = operation.run(member_session, target, common.get("Params") or {}, bool(common.get("DryRun", True)))
+    plan = common.get("Plan")
+    if plan:  # exactly the planned changes, each admitted by the gate (orgops.plans)
+        gate = plans.Gate.of(operation, target, planned_changes(client(base, "s3"), settings, operation, target, plan))
+        with plans.gate_open(gate):
+            lines = [gate.annotate(prefix + store.format_row(operation.columns, row) + [""]) for row in rows]
+        lines += gate.unseen()
+    else:
+        # A mutating operation's rows end with the plan column (empty: no plan is being applied).
+        tail = [""] if operation.mutating else []
+        lines = [prefix + store.format_row(operation.columns, row) + tail for row in rows]
     assert len(prefix) == len(TARGET_COLUMNS)  # noqa: S101 - the report's first columns
     # A target without rows writes nothing: the report reads only targets whose status counts rows,
     # so an object left by an earlier attempt of this target is never read either.
@@ -92,6 +97,32 @@ def run_target(
             client(base, "s3"), settings.data_bucket, store.rows_key(execution, target), store.encode_rows(lines)
         )
     return status(target, store.SUCCEEDED, rows=len(lines))
+
+
+def planned_changes(
+    s3: Any, settings: WorkerSettings, operation: Operation, target: Target, plan: Mapping[str, Any]
+) -> list[list[str]]:
+    """This target's planned changes: the change rows the dry run stored for it, which must hash to
+    the digest the plan gave the target (the fanout checked the plan's own digest)."""
+    dry_run = store.ExecutionRef.parse(str(plan["Execution"]))
+    key = store.rows_key(dry_run, target)
+    try:
+        body = store.fetch_rows(s3, settings.data_bucket, key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+            raise
+        raise PlanMismatch(
+            f"the dry run's rows of this target (s3://{settings.data_bucket}/{key}) are gone (expired?): nothing was "
+            "changed; make a new plan"
+        ) from None
+    changes = plans.target_changes(operation, store.parse_rows(body))
+    found = plans.target_digest(changes)
+    if not target.plan or found != target.plan:
+        raise PlanMismatch(
+            f"this target's planned changes hash to {found}, but the plan sealed {target.plan or 'none'}: the dry "
+            "run's stored rows changed since the plan was made; nothing was changed; make a new plan"
+        )
+    return changes
 
 
 def preflight(event: Mapping[str, Any], settings: WorkerSettings, sessions: RoleSessions) -> dict[str, Any]:

@@ -5,11 +5,14 @@ Not an operation (it has no ``OPERATION`` and is not in ``MODULES``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
+
+from orgops import plans
+from orgops.errors import ConfigurationError
 
 T = TypeVar("T")
 
@@ -34,14 +37,42 @@ class Outcome:
     response: Any = None
 
 
-def attempt(dry_run: bool, change: Callable[[], Any]) -> Outcome:
+def refusal(finding: Mapping[str, Any] | None) -> str:
+    """Why the change to ``finding`` may not be made now ('' when it may): a plan is being applied
+    (``orgops.plans``) and the change is not in it, or its before no longer holds. With a plan, a
+    change that names no finding is refused outright: nobody could tell whether it was reviewed."""
+    gate = plans.current_gate()
+    if gate is None:
+        return ""
+    if finding is None:
+        raise ConfigurationError(
+            f"operation {gate.operation.name} makes a change without naming it while a plan is applied: "
+            "call attempt(dry_run, change, finding=row) with the row it reports"
+        )
+    return gate.refusal(finding)
+
+
+class _Admitted(dict[str, Any]):
+    """The finding of a call whose changes were each admitted already (``refusal`` per resource)."""
+
+
+# Give it as ``finding`` to a call that changes several resources, each checked with ``refusal``.
+ADMITTED: Mapping[str, Any] = _Admitted()
+
+
+def attempt(dry_run: bool, change: Callable[[], Any], finding: Mapping[str, Any] | None = None) -> Outcome:
     """Make ``change`` unless ``dry_run``; an AWS error is recorded, never raised.
 
     A remediation that fails halfway must still report what it already applied, so each change
-    is attempted on its own and the next one runs whatever happened to this one.
+    is attempted on its own and the next one runs whatever happened to this one. ``finding`` is
+    the row the operation reports for the change (at least its ``key`` and ``before`` columns):
+    when a plan is being applied, a change it does not admit is not made and the outcome's error
+    says why (``stale: ...`` or ``not-planned: ...``).
     """
-    if dry_run:
-        return Outcome(applied=False)
+    # A dry run against a plan says what applying it would skip, and why.
+    refused = "" if finding is ADMITTED else refusal(finding)
+    if dry_run or refused:
+        return Outcome(applied=False, error=refused)
     try:
         return Outcome(applied=True, response=change())
     except ClientError as exc:

@@ -62,7 +62,8 @@ def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_r
                 "error": "",
             }
             continue
-        outcome = attempt(dry_run, partial(_enable, inspector, resource_type))
+        finding = {"resource_type": resource_type, "action": "enable", "status_before": before}
+        outcome = attempt(dry_run, partial(_enable, inspector, resource_type), finding=finding)
         yield {
             "resource_type": resource_type,
             "action": "enable",

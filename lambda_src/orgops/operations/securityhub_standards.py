@@ -77,6 +77,11 @@ def _row(
     }
 
 
+def _finding(standard: str, control: str, action: str, before: str) -> Row:
+    """The key and before columns of a change, as its row reports them (what a plan checks)."""
+    return {"standard_arn": standard, "control_id": control, "action": action, "status_before": before}
+
+
 def _status(response: Any, fallback: str) -> str:
     subs = (response or {}).get("StandardsSubscriptions") or [{}]
     return str(subs[0].get("StandardsStatus", fallback))
@@ -90,7 +95,9 @@ def enable(hub: Any, arns: list[str], enabled: dict[str, dict[str, Any]], dry_ru
             yield _row(arn, "", "none", status, status, "", False, "")
             continue
         outcome = attempt(
-            dry_run, partial(hub.batch_enable_standards, StandardsSubscriptionRequests=[{"StandardsArn": arn}])
+            dry_run,
+            partial(hub.batch_enable_standards, StandardsSubscriptionRequests=[{"StandardsArn": arn}]),
+            finding=_finding(arn, "", "enable-standard", NOT_ENABLED),
         )
         after = _status(outcome.response, "PENDING") if outcome.applied else ("PENDING" if dry_run else NOT_ENABLED)
         yield _row(arn, "", "enable-standard", NOT_ENABLED, after, "", outcome.applied, outcome.error)
@@ -105,7 +112,11 @@ def disable(hub: Any, arns: list[str], enabled: dict[str, dict[str, Any]], dry_r
             continue
         before = sub["StandardsStatus"]
         sub_arn = sub["StandardsSubscriptionArn"]
-        outcome = attempt(dry_run, partial(hub.batch_disable_standards, StandardsSubscriptionArns=[sub_arn]))
+        outcome = attempt(
+            dry_run,
+            partial(hub.batch_disable_standards, StandardsSubscriptionArns=[sub_arn]),
+            finding=_finding(arn, "", "disable-standard", before),
+        )
         after = _status(outcome.response, "DELETING") if outcome.applied else ("DELETING" if dry_run else before)
         yield _row(arn, "", "disable-standard", before, after, "", outcome.applied, outcome.error)
 
@@ -142,7 +153,11 @@ def disable_controls(hub: Any, controls: Mapping[str, str], dry_run: bool) -> It
             if before == "DISABLED":
                 yield _row(standard, control, "none", before, before, a.get("UpdatedReason", ""), False, "")
                 continue
-            outcome = attempt(dry_run, partial(_disable_control, hub, standard, control, reason))
+            outcome = attempt(
+                dry_run,
+                partial(_disable_control, hub, standard, control, reason),
+                finding=_finding(standard, control, "disable-control", before),
+            )
             after = "DISABLED" if outcome.applied or dry_run else before
             yield _row(standard, control, "disable-control", before, after, reason, outcome.applied, outcome.error)
 

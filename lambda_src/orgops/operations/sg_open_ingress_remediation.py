@@ -60,12 +60,8 @@ def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_r
     for page in ec2.get_paginator("describe_security_groups").paginate():
         for group in page["SecurityGroups"]:
             for permission, cidr in open_rules(group, allowed):
-                outcome = attempt(
-                    dry_run,
-                    partial(ec2.revoke_security_group_ingress, GroupId=group["GroupId"], IpPermissions=[permission]),
-                )
                 protocol = str(permission["IpProtocol"])
-                yield {
+                row = {
                     "group_id": group["GroupId"],
                     "group_name": group.get("GroupName", ""),
                     "vpc_id": group.get("VpcId", ""),
@@ -74,9 +70,13 @@ def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_r
                     "to_port": permission.get("ToPort", ""),
                     "cidr": cidr,
                     "action": ACTION,
-                    "applied": outcome.applied,
-                    "error": outcome.error,
                 }
+                outcome = attempt(
+                    dry_run,
+                    partial(ec2.revoke_security_group_ingress, GroupId=group["GroupId"], IpPermissions=[permission]),
+                    finding=row,
+                )
+                yield {**row, "applied": outcome.applied, "error": outcome.error}
 
 
 OPERATION = Operation(

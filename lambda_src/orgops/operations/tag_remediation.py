@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 from orgops.errors import InvalidInput
 from orgops.operations.base import Operation, Param, Row
 from orgops.operations.common import (
+    ADMITTED,
     TAG_KEY_PATTERN,
     TAG_VALUE_PATTERN,
+    Outcome,
     attempt,
     chunks,
+    refusal,
     resource_type,
     tagged_resources,
 )
@@ -53,11 +56,19 @@ def run(session: boto3.Session, target: Target, params: Mapping[str, Any], dry_r
     for adds, members in plan(resources, params["RequiredTags"]).items():
         added = dict(adds)
         for batch in chunks(members, ARNS_PER_CALL):
-            arns = [arn for arn, _ in batch]
-            outcome = attempt(dry_run, partial(tagging.tag_resources, ResourceARNList=arns, Tags=added))
+            # A plan being applied admits each resource on its own: the refused ones leave the call.
+            refused = {
+                arn: refusal({"resource_arn": arn, "action": ACTION, "tags_before": before}) for arn, before in batch
+            }
+            arns = [arn for arn, _ in batch if not refused.get(arn)]
+            outcome = (
+                attempt(dry_run, partial(tagging.tag_resources, ResourceARNList=arns, Tags=added), finding=ADMITTED)
+                if arns
+                else Outcome(applied=False)
+            )
             failed = (outcome.response or {}).get("FailedResourcesMap", {})
             for arn, before in batch:
-                error = outcome.error
+                error = refused.get(arn) or outcome.error
                 if arn in failed:
                     error = f"{failed[arn].get('ErrorCode', 'Failed')}: {failed[arn].get('ErrorMessage', '')}"
                 applied = outcome.applied and not error
