@@ -309,8 +309,24 @@ def summary_text(summary: dict[str, Any]) -> str:
         lines.append(f"Retry of: {summary['RetryOf']}")
     if summary["ErrorsUri"]:
         lines.append(f"Errors: {summary['ErrorsUri']}")
+    lines.extend(plan_lines(summary))
     _lead_with_changes(lines, summary)
     return "\n".join(lines)
+
+
+def plan_lines(summary: Mapping[str, Any]) -> list[str]:
+    """A remediation's dry run: its plan; an applying run: what it made of the changes, its change log."""
+    if summary.get("PlanUri"):
+        return [
+            f"Plan: {summary['Planned']} changes, {summary['PlanDigest']}, until {summary['PlanExpiresAt']}: "
+            f"review {summary['PlanUri']}, then orgops apply it"
+        ]
+    if summary.get("AuditUri"):
+        return [
+            f"Applied {summary['Applied']} changes ({summary['ChangesFailed']} failed, {summary['Stale']} stale, "
+            f"{summary['NotPlanned']} not planned). Change log: {summary['AuditUri']}"
+        ]
+    return []
 
 
 def _lead_with_changes(lines: list[str], summary: Mapping[str, Any]) -> None:

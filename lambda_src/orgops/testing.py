@@ -88,3 +88,28 @@ def declared_calls(operation: Operation) -> Iterator[list[str]]:
             f"{operation.name} called {', '.join(undeclared)}, which it does not declare: add "
             f"{'them' if len(undeclared) > 1 else 'it'} to its actions"
         )
+
+
+def apply_plan(
+    operation: Operation,
+    session: Any,
+    planned: list[Row],
+    region: str = "us-east-1",
+    params: Mapping[str, Any] | None = None,
+    account_id: str = ACCOUNT,
+) -> list[dict[str, str]]:
+    """Apply ``planned`` (rows of a dry run, as ``run`` returns them) the way a worker applying a
+    plan does (``orgops.plans``): only those changes, each only while its ``before`` holds. Returns
+    the report's cells per row (``plan_status`` included: planned, stale or not-planned); an
+    operation that makes a change without ``attempt(..., finding=row)`` fails here as on AWS."""
+    from orgops import plans, store
+
+    where = target(region, account_id)
+    prefix = [store.format_cell(v) for v in (where.account_id, where.account_name, where.region)]
+    changes = [prefix + store.format_row(operation.columns, row) + [""] for row in planned]
+    gate = plans.Gate.of(operation, where, plans.target_changes(operation, changes))
+    rows = operation.run(session, where, operation.validate_params(params or {}), False)
+    with plans.gate_open(gate):
+        lines = [gate.annotate(prefix + store.format_row(operation.columns, row) + [""]) for row in rows]
+    lines += gate.unseen()
+    return [dict(zip(operation.report_columns, cells, strict=True)) for cells in lines]

@@ -40,7 +40,7 @@ def test_the_generated_read_and_mutating_operations_pass_their_generated_tests(
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "3 passed" in done.stdout  # one read test; a dry-run and an apply test
+    assert "4 passed" in done.stdout  # one read test; a dry-run, an apply and a plan test
 
 
 def test_the_cli_lists_the_generated_operation_with_its_declared_role(

@@ -89,6 +89,8 @@ def env() -> Iterator[Env]:
                     AccountSpec("insp-a"),
                     AccountSpec("hub-a"),
                     AccountSpec("cli-a"),
+                    AccountSpec("wave-a", ou="canary"),
+                    AccountSpec("wave-b"),
                 )
             )
             yield Env(emu, world)
@@ -394,3 +396,19 @@ def test_orgops_apply_refuses_an_edited_or_expired_plan_before_starting_anything
         env.emu.session().client("stepfunctions").list_executions(stateMachineArn=env.emu.stack.state_machines[TAGS])
     )
     assert len(after["executions"]) == started  # nothing was started
+
+
+def test_a_plan_applied_in_waves_behind_an_ou_canary_runs_the_canary_first(env: Env) -> None:
+    first, second = snapshot(env.ec2("wave-a"), {"team": "w"}), snapshot(env.ec2("wave-b"), {"team": "w"})
+    dry = env.dry_run(TAGS, TAG_PARAMS, ("wave-a", "wave-b"))
+
+    # The plan's targets come from the plan: the canary OU is matched by the accounts' OU paths.
+    applied = env.apply(TAGS, dry, Canary=[env.world.ous["canary"]])
+
+    assert applied.status == "SUCCEEDED", (applied.error, applied.cause)
+    assert (applied.output or {})["Waves"] == [
+        {"Wave": 1, "Targets": 1, "Failed": 0},
+        {"Wave": 2, "Targets": 1, "Failed": 0},
+    ]
+    assert snapshot_tags(env.ec2("wave-a"), first) == {"team": "w", "owner": "unassigned"}
+    assert snapshot_tags(env.ec2("wave-b"), second) == {"team": "w", "owner": "unassigned"}

@@ -124,3 +124,27 @@ def test_a_change_without_its_finding_is_refused_while_a_plan_is_applied() -> No
         attempt(False, lambda: made.append(1))
     assert made == []
     assert attempt(False, lambda: made.append(1)).applied is True  # no plan: as before
+
+
+def test_the_notification_says_where_the_plan_is_or_what_the_apply_made_of_it() -> None:
+    from orgops import report
+
+    base = {"Operation": TAGS.name, "Targets": 1, "Succeeded": 1, "Failed": 0, "Skipped": 0, "Rows": 2}
+    base.update(ReportUri="s3://b/r/report.csv", ErrorsUri=None)
+    planned = {**base, "Planned": 2, "PlanDigest": "sha256:ab", "PlanExpiresAt": "2026-12-02T10:00:00Z"}
+    planned["PlanUri"] = "s3://b/r/plan.json"
+    applied = {
+        **base,
+        "Applied": 1,
+        "ChangesFailed": 0,
+        "Stale": 1,
+        "NotPlanned": 0,
+        "AuditUri": "s3://b/audit/x.jsonl",
+    }
+
+    assert report.summary_text(planned).splitlines()[-1] == (
+        "Plan: 2 changes, sha256:ab, until 2026-12-02T10:00:00Z: review s3://b/r/plan.json, then orgops apply it"
+    )
+    assert report.summary_text(applied).splitlines()[-1] == (
+        "Applied 1 changes (0 failed, 1 stale, 0 not planned). Change log: s3://b/audit/x.jsonl"
+    )

@@ -343,6 +343,17 @@ def print_result(doc: Mapping[str, Any], seconds: float | None, stream: TextIO) 
             print(f"           {summary['ChangesUri']}", file=stream)
         elif "ComparedWith" in summary:
             print(f"changes    {changes.NOTHING_TO_COMPARE_TEXT}", file=stream)
+        if summary.get("PlanUri"):  # a remediation's dry run: its plan (orgops.plans)
+            print(
+                f"plan       {summary['Planned']} changes, until {summary['PlanExpiresAt']}: {summary['PlanUri']}",
+                file=stream,
+            )
+        if summary.get("AuditUri"):  # an applying run: what it made of the changes (orgops.audit)
+            print(
+                f"applied    {summary['Applied']} changes ({summary['ChangesFailed']} failed, "
+                f"{summary['Stale']} stale, {summary['NotPlanned']} not planned); change log {summary['AuditUri']}",
+                file=stream,
+            )
     if doc["Status"] != "SUCCEEDED":
         # What a failure says can hold anything a resource or an exception held: escaped (a
         # terminal never runs an ANSI sequence), scrubbed of credentials, bounded.

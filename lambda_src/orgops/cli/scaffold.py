@@ -55,11 +55,11 @@ Dry run unless the execution says DryRun false: each row says what would be (or 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from orgops.operations.base import Operation, Param, Row
+from orgops.operations.common import attempt
 from orgops.sessions import client
 
 ACTION = "add-tag"
@@ -71,14 +71,12 @@ def run(session: Any, target: Any, params: Mapping[str, Any], dry_run: bool) -> 
     for pair in ec2.describe_key_pairs()["KeyPairs"]:
         if any(t["Key"] == key for t in pair.get("Tags", [])):
             continue
-        row = {{"key_pair_id": pair["KeyPairId"], "action": ACTION, "applied": False, "error": ""}}
-        if not dry_run:
-            try:
-                ec2.create_tags(Resources=[pair["KeyPairId"]], Tags=[{{"Key": key, "Value": value}}])
-                row["applied"] = True
-            except ClientError as exc:  # reported, never raised: the rows record what was applied
-                row["error"] = exc.response["Error"]["Code"]
-        yield row
+        row = {{"key_pair_id": pair["KeyPairId"], "action": ACTION}}
+        # Every change goes through attempt with the row it reports: nothing happens in a dry run,
+        # an AWS error is recorded (never raised), and a plan being applied admits only its changes.
+        tag = partial(ec2.create_tags, Resources=[pair["KeyPairId"]], Tags=[{{"Key": key, "Value": value}}])
+        outcome = attempt(dry_run, tag, finding=row)
+        yield {{**row, "applied": outcome.applied, "error": outcome.error}}
 
 
 OPERATION = Operation(
@@ -135,8 +133,9 @@ def test_each_key_pair_is_a_row(session: boto3.Session) -> None:
 
 MUTATING_TEST = """
 def tags_of(session: boto3.Session, pair_id: str) -> list[dict[str, str]]:
-    pairs = session.client("ec2", region_name=REGION).describe_key_pairs(KeyPairIds=[pair_id])["KeyPairs"]
-    return [{{"Key": t["Key"], "Value": t["Value"]}} for t in pairs[0].get("Tags", [])]
+    # All pairs, then the one: moto 5.2.5 answers KeyPairIds=[...] with the first pair, whichever is asked.
+    pairs = {{p["KeyPairId"]: p for p in session.client("ec2", region_name=REGION).describe_key_pairs()["KeyPairs"]}}
+    return [{{"Key": t["Key"], "Value": t["Value"]}} for t in pairs[pair_id].get("Tags", [])]
 
 
 def test_a_dry_run_reports_the_change_and_makes_none(session: boto3.Session) -> None:
@@ -157,6 +156,23 @@ def test_apply_tags_the_key_pair_and_says_so(session: boto3.Session) -> None:
 
     assert rows == [{{"key_pair_id": pair, "action": "add-tag", "applied": True, "error": ""}}]
     assert tags_of(session, pair) == [{{"Key": "owner", "Value": "platform"}}]
+
+
+def test_applying_a_plan_makes_only_the_planned_change(session: boto3.Session) -> None:
+    ec2 = session.client("ec2", region_name=REGION)
+    planned = ec2.create_key_pair(KeyName="deploy")["KeyPairId"]
+    dry_run = testing.run(OPERATION, session, REGION)
+    later = ec2.create_key_pair(KeyName="added-since")["KeyPairId"]  # not in the plan
+
+    with testing.declared_calls(OPERATION):
+        rows = testing.apply_plan(OPERATION, session, dry_run, REGION)
+
+    assert {{r["key_pair_id"]: (r["applied"], r["plan_status"]) for r in rows}} == {{
+        planned: ("true", "planned"),
+        later: ("false", "not-planned"),
+    }}
+    assert tags_of(session, planned) == [{{"Key": "owner", "Value": "unknown"}}]
+    assert tags_of(session, later) == []
 """
 
 

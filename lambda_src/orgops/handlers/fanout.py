@@ -245,7 +245,9 @@ def fanout(
     applied: dict[str, Any] | None = None
     if execution_input.plan is not None:
         applied = applied_plan(operation, execution_input.plan, settings, session, now)
-        plan = targets.TargetPlan(plans.apply_targets(operation, applied), ())
+        plan = targets.TargetPlan(
+            plans.apply_targets(operation, applied), (), parents=canary_parents(execution_input, settings, session)
+        )
         params = operation.validate_params(applied["Params"])
     elif execution_input.retry_failed:
         retried = retry.plan_retry(
@@ -371,6 +373,17 @@ def applied_plan(
     moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
     doc = plans.read(client(session, "s3"), settings.data_bucket, ref)
     return plans.check(doc, operation.name, ref.digest, moment)
+
+
+def canary_parents(
+    execution_input: targets.ExecutionInput, settings: FanoutSettings, session: boto3.Session
+) -> dict[str, tuple[str, ...]]:
+    """A plan's targets come from the plan, not the organization: when its Canary names an OU or
+    the root, the accounts' OU paths are read from the organization so that they can match."""
+    if not any(not targets.ACCOUNT_ID.match(c) for c in execution_input.canary):
+        return {}
+    mgmt = org.management_session(session, settings.org_role_arn)
+    return org.account_parents(client(mgmt, "organizations", "us-east-1"))
 
 
 def change_record(
