@@ -290,40 +290,36 @@ def count_failure(ddb: Any, table: str, execution_arn: str) -> int:
     return int(answer.get("Attributes", {}).get("failures", {}).get("N", "0"))
 
 
-def skipped_items(
-    execution_arn: str, targets: Iterable[Target], reason: str, expires_at: int, message: str | None = None
+def _target_items(
+    execution_arn: str, targets: Iterable[Target], status: str, code: str, message: str, expires_at: int
 ) -> Iterator[dict[str, Any]]:
-    """Status items for targets the fanout did not run (inactive accounts, regions not enabled)."""
+    """Status items the fanout writes itself, for planned targets no worker will run."""
     for t in targets:
         yield {
             **status_key(execution_arn, t),
             "account_id": {"S": t.account_id},
             "account_name": {"S": t.account_name},
             "region": {"S": t.region},
-            "status": {"S": SKIPPED},
+            "status": {"S": status},
             "rows": {"N": "0"},
-            "error_code": {"S": reason},
-            "error_message": {"S": message or f"account is {reason}"},
+            "error_code": {"S": code},
+            "error_message": {"S": message},
             "expires_at": {"N": str(expires_at)},
         }
+
+
+def skipped_items(
+    execution_arn: str, targets: Iterable[Target], reason: str, expires_at: int, message: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Status items for targets the fanout did not run (inactive accounts, regions not enabled)."""
+    return _target_items(execution_arn, targets, SKIPPED, reason, message or f"account is {reason}", expires_at)
 
 
 def not_run_items(
     execution_arn: str, targets: Iterable[Target], code: str, message: str, expires_at: int
 ) -> Iterator[dict[str, Any]]:
     """Status items for planned targets that will never start (a wave stopped the run): NOT_RUN."""
-    for t in targets:
-        yield {
-            **status_key(execution_arn, t),
-            "account_id": {"S": t.account_id},
-            "account_name": {"S": t.account_name},
-            "region": {"S": t.region},
-            "status": {"S": NOT_RUN},
-            "rows": {"N": "0"},
-            "error_code": {"S": code},
-            "error_message": {"S": message},
-            "expires_at": {"N": str(expires_at)},
-        }
+    return _target_items(execution_arn, targets, NOT_RUN, code, message, expires_at)
 
 
 def batch_write(ddb: Any, table: str, items: Iterable[dict[str, Any]]) -> int:

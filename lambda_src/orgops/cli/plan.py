@@ -25,19 +25,16 @@ from orgops import operations, plans, targets
 from orgops.cli import run as cli_run
 from orgops.cli.common import (
     EXIT_CODES_EPILOG,
-    EXIT_OK,
     Aws,
     UsageError,
     add_aws_arguments,
     add_output_argument,
     add_targeting_arguments,
-    arn_region,
     build_input,
     check_input,
     check_out_dir,
     confirm_apply,
     guarded,
-    print_json,
 )
 
 SHOWN_CHANGES = 50
@@ -127,12 +124,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     machine = cli_run.find_state_machine(
         aws.client("stepfunctions"), operation.name, args.state_machine_arn, args.tf_outputs, args.name_prefix
     )
-    sfn = aws.client("stepfunctions", arn_region(machine))
-    started = sfn.start_execution(stateMachineArn=machine, name=name, input=targets.encode_input(doc))
-    print(f"started {name} (dry run: the plan): {started['executionArn']}", file=sys.stderr)
-    code = cli_run.follow_and_finish(
-        aws, started["executionArn"], out_dir, operation.name, args.output, args.poll_seconds
-    )
+    code = cli_run.start_and_follow(aws, machine, name, doc, args, operation.name, "dry run: the plan", out_dir)
     path = out_dir / plans.PLAN_FILE
     if args.output != "json" and path.exists():
         print_plan(read_plan_file(path), path, sys.stdout)
@@ -172,17 +164,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     machine = cli_run.find_state_machine(
         aws.client("stepfunctions"), operation.name, args.state_machine_arn, args.tf_outputs, args.name_prefix
     )
-    sfn = aws.client("stepfunctions", arn_region(machine))
-    started = sfn.start_execution(stateMachineArn=machine, name=name, input=targets.encode_input(execution_input))
-    arn = started["executionArn"]
-    if args.no_wait:
-        if args.output == "json":
-            print_json({"ExecutionArn": arn, "Name": name, "Input": execution_input})
-        else:
-            print(arn)
-        return EXIT_OK
-    print(f"started {name} (APPLY the plan {doc['Digest']}): {arn}", file=sys.stderr)
-    return cli_run.follow_and_finish(aws, arn, args.out, operation.name, args.output, args.poll_seconds)
+    mode = f"APPLY the plan {doc['Digest']}"
+    return cli_run.start_and_follow(aws, machine, name, execution_input, args, operation.name, mode)
 
 
 def register(sub: Any) -> None:

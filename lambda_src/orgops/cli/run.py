@@ -537,20 +537,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     machine = find_state_machine(sfn, operation.name, args.state_machine_arn, args.tf_outputs, args.name_prefix)
     if args.retry_failed:  # the fanout refuses another state machine's execution too; here nothing starts
         retry.check_same_state_machine(args.retry_failed, execution_arn_of(machine, name), operation.name)
+    return start_and_follow(aws, machine, name, doc, args, operation.name, "APPLY" if args.apply else "dry run")
+
+
+def start_and_follow(
+    aws: Aws,
+    machine: str,
+    name: str,
+    doc: Mapping[str, Any],
+    args: argparse.Namespace,
+    operation: str,
+    mode: str,
+    out_dir: Path | None = None,
+) -> int:
+    """Start ``machine`` with the input ``doc`` under ``name``; with ``--no-wait`` print the ARN and
+    return, else follow it to the end and download its report (``orgops run``, ``plan``, ``apply``)."""
     sfn = aws.client("stepfunctions", arn_region(machine))
     # Exactly the compact UTF-8 JSON whose size targets.parse_input checked (256 KiB, as Step
     # Functions counts it): not json.dumps' default \u escapes, which are up to 3 times longer.
     started = sfn.start_execution(stateMachineArn=machine, name=name, input=targets.encode_input(doc))
     execution_arn = started["executionArn"]
-    if args.no_wait:
+    if getattr(args, "no_wait", False):
         if args.output == "json":
             print_json({"ExecutionArn": execution_arn, "Name": name, "Input": doc})
         else:
             print(execution_arn)
         return EXIT_OK
-    mode = "APPLY" if args.apply else "dry run"
     print(f"started {name} ({mode}): {execution_arn}", file=sys.stderr)
-    return follow_and_finish(aws, execution_arn, args.out, operation.name, args.output, args.poll_seconds)
+    return follow_and_finish(aws, execution_arn, out_dir or args.out, operation, args.output, args.poll_seconds)
 
 
 @guarded
