@@ -101,6 +101,12 @@ def headless(page: Path, profile: Path, *mode: str) -> subprocess.CompletedProce
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
+        # No network here: without these Chromium keeps trying Google's hosts at every start.
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
         "--hide-scrollbars",
         f"--user-data-dir={profile}",
     ]
