@@ -125,15 +125,11 @@ def statuses_of(lines: Iterable[bytes | str]) -> dict[changes.TargetKey, str]:
     return out
 
 
-def _missing(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")
-
-
 def read_pointer(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
     try:
         return dict(json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
     except ClientError as exc:
-        if _missing(exc):
+        if store.missing_object(exc):
             return None
         raise
 
@@ -143,7 +139,7 @@ def read_statuses(s3: Any, bucket: str, key: str) -> dict[changes.TargetKey, str
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"]
     except ClientError as exc:
-        if _missing(exc):
+        if store.missing_object(exc):
             return {}
         raise
     with closing(body):

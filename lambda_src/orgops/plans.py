@@ -300,6 +300,14 @@ class Gate:
             )
         return [*cells[:-1], status]
 
+    def apply(self, prefix: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> list[list[str]]:
+        """The report rows of the operation's ``rows`` (a generator: the run happens here, behind
+        the gate), each after the target's ``prefix`` cells and with its plan status, then the
+        plan's rows of the changes it no longer proposed."""
+        with gate_open(self):
+            lines = [self.annotate([*prefix, *store.format_row(self.operation.columns, row), ""]) for row in rows]
+        return lines + list(self.unseen())
+
     def unseen(self) -> Iterator[list[str]]:
         """The plan's rows of changes the operation no longer proposed: stale, not applied."""
         columns = self.operation.report_columns
@@ -343,7 +351,7 @@ def read(s3: Any, data_bucket: str, ref: PlanRef) -> Any:
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+        if store.missing_object(exc):
             raise InvalidInput(
                 f"{FIELD}.Uri", f"there is no plan at {ref.uri}: give the PlanUri of a dry run's summary"
             ) from None

@@ -102,7 +102,7 @@ def read_plan(s3: Any, bucket: str, execution: store.ExecutionRef) -> list[dict[
     try:
         body = s3.get_object(Bucket=bucket, Key=store.targets_key(execution))["Body"].read()
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+        if store.missing_object(exc):
             return None
         raise
     return report.planned_targets(json.loads(body))

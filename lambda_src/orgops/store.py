@@ -181,6 +181,15 @@ def put_rows(s3: Any, bucket: str, key: str, body: bytes) -> None:
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson")
 
 
+# What S3 answers for an object that is not there: GetObject's NoSuchKey, a HEAD's 404 / NotFound.
+MISSING_OBJECT_CODES = ("NoSuchKey", "404", "NotFound")
+
+
+def missing_object(exc: Any) -> bool:
+    """Whether a botocore ``ClientError`` says the object is not there (rather than any other failure)."""
+    return exc.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES
+
+
 def fetch_rows(s3: Any, bucket: str, key: str) -> bytes:
     """A rows object's bytes, read whole (the report fetches several at once, in threads)."""
     return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())

@@ -245,6 +245,13 @@ def parse_max_errors(raw: Any, where: str = "MaxErrors") -> MaxErrors | None:
     raise InvalidInput(where, f"{MAX_ERRORS_RULE}; got {show(raw)}")
 
 
+def _refuse_given(raw: Mapping[str, Any], keys: Sequence[str], problem: str) -> None:
+    """Refuse the first of ``keys`` the input gives (not null): ``problem`` says why, with ``{key}``."""
+    for key in keys:
+        if raw.get(key) is not None:
+            raise InvalidInput(key, problem.format(key=key))
+
+
 def _parse_retry_failed(raw: Mapping[str, Any]) -> str | None:
     arn = raw.get("RetryFailed")
     if arn is None:
@@ -255,13 +262,12 @@ def _parse_retry_failed(raw: Mapping[str, Any]) -> str | None:
             f"must be the ARN of an earlier execution of this operation (like {EXECUTION_ARN_EXAMPLE}), "
             f"got {show(arn)}",
         )
-    for key in ("Regions", "Accounts"):
-        if raw.get(key) is not None:
-            raise InvalidInput(
-                key,
-                "does not apply with RetryFailed, which runs exactly the failed and not-run targets of the earlier "
-                f"execution: remove {key}",
-            )
+    _refuse_given(
+        raw,
+        ("Regions", "Accounts"),
+        "does not apply with RetryFailed, which runs exactly the failed and not-run targets of the earlier "
+        "execution: remove {key}",
+    )
     return arn
 
 
@@ -272,13 +278,12 @@ def _parse_plan(raw: Mapping[str, Any]) -> PlanRef | None:
     ref = plans.parse_ref(raw.get("Plan"))
     if ref is None:
         return None
-    for key in ("Regions", "Accounts", "Params", "RetryFailed"):
-        if raw.get(key) is not None:
-            raise InvalidInput(
-                key,
-                f"does not apply with Plan, which applies exactly the plan's changes to its targets with the Params "
-                f"it was made with: remove {key} (or make a new plan with them)",
-            )
+    _refuse_given(
+        raw,
+        ("Regions", "Accounts", "Params", "RetryFailed"),
+        "does not apply with Plan, which applies exactly the plan's changes to its targets with the Params it was "
+        "made with: remove {key} (or make a new plan with them)",
+    )
     return ref
 
 
@@ -374,13 +379,12 @@ def parse_waves(raw: Any) -> Waves | None:
 
 def _parse_canary_waves(raw: Mapping[str, Any]) -> tuple[tuple[str, ...], Waves | None]:
     if raw.get("RetryFailed") is not None:
-        for key in ("Canary", "Waves"):
-            if raw.get(key) is not None:
-                raise InvalidInput(
-                    key,
-                    "does not apply with RetryFailed, which runs a known set of failed and not-run targets, in one "
-                    f"wave: remove {key} (MaxErrors still stops the retry)",
-                )
+        _refuse_given(
+            raw,
+            ("Canary", "Waves"),
+            "does not apply with RetryFailed, which runs a known set of failed and not-run targets, in one wave: "
+            "remove {key} (MaxErrors still stops the retry)",
+        )
     return parse_canary(raw.get("Canary")), parse_waves(raw.get("Waves"))
 
 

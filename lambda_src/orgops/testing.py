@@ -108,8 +108,5 @@ def apply_plan(
     prefix = [store.format_cell(v) for v in (where.account_id, where.account_name, where.region)]
     changes = [prefix + store.format_row(operation.columns, row) + [""] for row in planned]
     gate = plans.Gate.of(operation, where, plans.target_changes(operation, changes))
-    rows = operation.run(session, where, operation.validate_params(params or {}), False)
-    with plans.gate_open(gate):
-        lines = [gate.annotate(prefix + store.format_row(operation.columns, row) + [""]) for row in rows]
-    lines += gate.unseen()
+    lines = gate.apply(prefix, operation.run(session, where, operation.validate_params(params or {}), False))
     return [dict(zip(operation.report_columns, cells, strict=True)) for cells in lines]

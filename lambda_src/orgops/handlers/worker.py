@@ -82,9 +82,7 @@ def run_target(
     plan = common.get("Plan")
     if plan:  # exactly the planned changes, each admitted by the gate (orgops.plans)
         gate = plans.Gate.of(operation, target, planned_changes(client(base, "s3"), settings, operation, target, plan))
-        with plans.gate_open(gate):
-            lines = [gate.annotate(prefix + store.format_row(operation.columns, row) + [""]) for row in rows]
-        lines += gate.unseen()
+        lines = gate.apply(prefix, rows)
     else:
         # A mutating operation's rows end with the plan column (empty: no plan is being applied).
         tail = [""] if operation.mutating else []
@@ -109,7 +107,7 @@ def planned_changes(
     try:
         body = store.fetch_rows(s3, settings.data_bucket, key)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+        if not store.missing_object(exc):
             raise
         raise PlanMismatch(
             f"the dry run's rows of this target (s3://{settings.data_bucket}/{key}) are gone (expired?): nothing was "
